@@ -1,0 +1,1 @@
+"""Chat and console adapters: turn neutral alerts and replies into platform messages."""

@@ -1,0 +1,1 @@
+"""claimwatch's platform-free core: article → claims → story → changes → alerts."""

@@ -1,0 +1,1 @@
+"""Change detection: what a new article changes in what a story knew."""

@@ -1,0 +1,1 @@
+"""Domain model: plain data, no I/O."""

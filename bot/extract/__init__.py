@@ -1,0 +1,1 @@
+"""Claim extraction: figures and statements from article text, with evidence."""

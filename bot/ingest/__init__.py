@@ -1,0 +1,1 @@
+"""Reading articles from folders, files and feeds, and cleaning scraping noise."""

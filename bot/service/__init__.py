@@ -1,0 +1,1 @@
+"""Application services: commands, handlers and the message bus."""
