@@ -46,6 +46,8 @@ class FigureStep:
     at: datetime
     earlier: bool = False
     """True for a value the article mentions as superseded ("initially nine")."""
+    dated: bool = True
+    """False when ``at`` is the arrival time because the article carried no date."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +72,11 @@ class Series:
 
     @property
     def head(self) -> FigureStep | None:
-        return self.lineage[-1] if self.lineage else None
+        """The current headline value: the latest step that is not an earlier-mentioned value."""
+        for step in reversed(self.lineage):
+            if not step.earlier:
+                return step
+        return None
 
 
 def series_key(metric: Metric, subject_group: str, scope: Scope) -> str:

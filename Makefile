@@ -1,0 +1,37 @@
+# Two commands on a fresh machine with Python 3.11+:  make demo  ·  make test
+# Each creates (once) its own virtualenv in .venv and installs what it needs.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: demo test lint typecheck unit bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "claimwatch needs Python 3.11+"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[dev,postgres]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/claimwatch demo
+
+test: lint typecheck unit
+
+lint: $(STAMP)
+	$(BIN)/ruff check bot adapters storage tests bench
+	$(BIN)/ruff format --check bot adapters storage tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

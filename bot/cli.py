@@ -1,0 +1,197 @@
+"""The ``claimwatch`` command line: replay, extract, demo, migrate.
+
+Parses arguments and delegates: reading to ``bot.ingest``, wiring to
+``bot.bootstrap``, the work to the message bus. Exit codes: 0 ok, 1 some input
+could not be read (the rest was processed), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+
+from bot.config import Settings
+from bot.domain.articles import Article
+from bot.domain.claims import Extraction
+from bot.ingest.errors import ArticleReadError, FeedReadError
+from bot.ingest.readers import read_path
+from bot.service.replay import replay_commands
+
+err = Console(stderr=True, highlight=False)
+
+
+def _read_all(paths: Sequence[Path]) -> tuple[list[Article], int]:
+    """Read every path; report what cannot be read and go on with the rest."""
+    articles: list[Article] = []
+    failures = 0
+    for path in paths:
+        if not path.exists():
+            err.print(f"[red]error:[/red] no such file or folder: {path}", markup=True)
+            failures += 1
+            continue
+        try:
+            result = read_path(path)
+        except (ArticleReadError, FeedReadError) as exc:
+            err.print(f"[red]error:[/red] {exc}", markup=True)
+            failures += 1
+            continue
+        articles.extend(result.articles)
+        for e in result.errors:
+            err.print(f"[yellow]skipped:[/yellow] {e}", markup=True)
+            failures += 1
+    return articles, failures
+
+
+async def _replay(paths: Sequence[Path], db_url: str | None, fmt: str, settings: Settings) -> int:
+    from bot.bootstrap import build_app, console_sink
+
+    articles, failures = _read_all(paths)
+    sink = console_sink("jsonl" if fmt == "jsonl" else "text")
+    app = await build_app(settings, db_url=db_url, sinks=[sink])
+    try:
+        for command in replay_commands(articles):
+            await app.bus.handle(command)
+    finally:
+        await app.close()
+    if fmt != "jsonl":
+        err.print(f"{len(articles)} article(s) read, {sink.count} new alert(s)")
+    return 1 if failures else 0
+
+
+def _extraction_record(article: Article, extraction: Extraction) -> dict[str, object]:
+    return {
+        "article": article.id,
+        "title": article.title,
+        "published": article.published.isoformat() if article.published else None,
+        "figures": [
+            {
+                "metric": f.metric.value,
+                "subject": f.subject,
+                "subject_group": f.subject_group,
+                "value": f.quantity.value,
+                "high": f.quantity.high,
+                "qualifier": f.quantity.qualifier.value,
+                "text": f.quantity.display(),
+                "scope": f.scope.key,
+                "temporal": f.temporal.value,
+                "attributed_to": f.attributed_to,
+                "attributed_role": f.attributed_role,
+                "framed_as_update": f.framed_as_update,
+                "sentence": f.evidence.sentence,
+                "start": f.evidence.start,
+                "end": f.evidence.end,
+            }
+            for f in extraction.figures
+        ],
+        "statements": [
+            {
+                "speaker": s.speaker,
+                "role": s.role,
+                "verb": s.verb,
+                "text": s.text,
+                "direct": s.direct,
+                "official": s.official,
+                "aliases": list(s.aliases),
+                "sentence": s.evidence.sentence,
+                "start": s.evidence.start,
+                "end": s.evidence.end,
+            }
+            for s in extraction.statements
+        ],
+    }
+
+
+def _extract(path: Path) -> int:
+    from bot.service.ingest import extract_article
+
+    articles, failures = _read_all([path])
+    records = [_extraction_record(a, extract_article(a)) for a in articles]
+    out = records[0] if len(records) == 1 else records
+    sys.stdout.write(json.dumps(out, ensure_ascii=False, indent=2) + "\n")
+    return 1 if failures or not articles else 0
+
+
+async def _demo(settings: Settings, fmt: str) -> int:
+    out = Console(highlight=False)
+    seeds = settings.seeds_dir
+    if fmt != "jsonl":
+        out.rule("claimwatch demo")
+        out.print(f"Replaying the demo articles in {seeds} into a fresh SQLite database.\n")
+    with tempfile.TemporaryDirectory(prefix="claimwatch-demo-") as tmp:
+        db_url = f"sqlite+aiosqlite:///{Path(tmp) / 'demo.db'}"
+        code = await _replay([seeds], db_url, fmt, settings)
+        if fmt != "jsonl":
+            from bot.bootstrap import build_app
+            from bot.service.queries import story_overviews
+
+            app = await build_app(settings, db_url=db_url, migrate=False)
+            try:
+                async with app.uow_factory() as uow:
+                    overviews = await story_overviews(uow)
+            finally:
+                await app.close()
+            out.rule("where the stories stand")
+            for o in overviews:
+                out.print(o.render_text(), markup=False)
+    return code
+
+
+async def _migrate(settings: Settings, db_url: str | None) -> int:
+    from bot.bootstrap import build_app
+
+    app = await build_app(settings, db_url=db_url, migrate=True)
+    await app.close()
+    err.print("database is at the latest schema")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="claimwatch", description=__doc__.splitlines()[0] if __doc__ else None)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    r = sub.add_parser("replay", help="feed articles (folders, files, RSS/Atom files) through the pipeline")
+    r.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    r.add_argument("--db", dest="db_url", help="database URL (default: CLAIMWATCH_DB_URL or ./claimwatch.db)")
+    r.add_argument("--format", choices=["text", "jsonl"], default="text")
+
+    e = sub.add_parser("extract", help="print the claims and statements of one article")
+    e.add_argument("file", type=Path)
+    e.add_argument("--format", choices=["json"], default="json")
+
+    d = sub.add_parser("demo", help="replay the demo articles into a fresh database; no token needed")
+    d.add_argument("--format", choices=["text", "jsonl"], default="text")
+
+    m = sub.add_parser("migrate", help="bring the database schema up to date")
+    m.add_argument("--db", dest="db_url")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = Settings()
+    logging.basicConfig(
+        level=getattr(logging, settings.log_level.upper(), logging.WARNING),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if args.command == "replay":
+        return asyncio.run(_replay(args.paths, args.db_url, args.format, settings))
+    if args.command == "extract":
+        return _extract(args.file)
+    if args.command == "demo":
+        return asyncio.run(_demo(settings, args.format))
+    if args.command == "migrate":
+        return asyncio.run(_migrate(settings, args.db_url))
+    return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,547 @@
+"""Who says what in a sentence: speech events and the noun phrases that name speakers.
+
+A *speech event* is a reporting verb ("said", "told", "called for", "puts the figure at",
+"according to") with its subject. Both figures (``attributed_to``) and statements are
+built from them, so the rules live here once:
+
+- subject before the verb: ``Governor Rahmi Dogan said``, ``UN spokesman X said``,
+  appositives ``X, ROLE, said`` / ``ROLE, X, said``;
+- subject after the verb (fronted speech): ``"…," said Hashem Ahelbarra of Al Jazeera``;
+- ``according to X`` anywhere in the sentence.
+
+Each subject is classified (person, body, role-only office, unnamed source, media,
+pronoun); resolving pronouns and role titles against the rest of the article is done
+in ``speakers.ArticleSpeakers``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.extract.lexicon import (
+    BODY_WORDS,
+    CALL_VERBS,
+    GROUP_PLURAL_HEADS,
+    HONORIFICS,
+    MEDIA_WORDS,
+    NON_OFFICIAL_ROLE_WORDS,
+    PLACE_BODIES,
+    PRONOUNS,
+    ROLE_MODIFIERS,
+    ROLE_WORDS,
+    SPEECH_VERBS,
+    UNNAMED_HEADS,
+)
+
+TOKEN_RE = re.compile(
+    r"(?:[A-Za-z]\.){2,}|[^\W\d_](?:[\w'’\-]|\.(?=[A-Za-z]\.))*|\d[\d,.]*\d|\d|[^\w\s]"
+)
+
+_QUOTE_CHARS = "\"“”„«»"
+
+
+class Kind(StrEnum):
+    PERSON = "person"
+    BODY = "body"
+    ROLE = "role"
+    """An office without a name: "U.N. Secretary-General", "the governor of Hatay"."""
+    UNNAMED = "unnamed"
+    MEDIA = "media"
+    PRONOUN = "pronoun"
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A speaker as a sentence names them."""
+
+    kind: Kind
+    text: str
+    """The noun phrase as written ("Turkey's communications director, Fahrettin Altun")."""
+    name: str
+    """Person: the name without title ("Fahrettin Altun", "Altun"); body: its name
+    without a leading "the"; role/unnamed/media: the phrase without a leading "the"."""
+    role: str | None
+    start: int
+    end: int
+    plural: bool = False
+    non_official_role: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechEvent:
+    mention: Mention
+    lemma: str
+    verb_start: int
+    verb_end: int
+    fronted: bool
+    """True when the reported content precedes the subject (``"…," X said``)."""
+    content_start: int
+    content_end: int
+    direct: bool
+
+
+_SPEECH_RE = re.compile(
+    r"\b(?:(?P<call>called|calls|calling)\s+(?:for|on)\b"
+    r"|(?P<put>puts?|putting)\s+(?:the|its|their|his|her)\s+(?:figure|toll|number|death\s+toll)\s+at\b"
+    r"|(?P<acc>according\s+to)\b"
+    r"|(?P<verb>" + "|".join(sorted(SPEECH_VERBS, key=len, reverse=True)) + r"))\b",
+    re.IGNORECASE,
+)
+_SKIP_BEFORE_VERB = frozenset(
+    """
+    has have had also later previously earlier again further recently then repeatedly
+    separately subsequently reportedly publicly initially first would will did does not
+    once already last late now today yesterday
+    """.split()
+)
+_NP_FUNCTION = frozenset({"of", "for", "the", "a", "an", "and", "de", "al", "el", "bin", "van",
+                          "von", "der", "la", "le", "du", "da", "&"})
+_DETERMINERS = frozenset({"the", "a", "an", "two", "three", "four", "five", "several",
+                          "some", "many", "other", "both", "one", "another", "senior"})
+_NP_LOWER = (
+    ROLE_WORDS
+    | ROLE_MODIFIERS
+    | BODY_WORDS
+    | UNNAMED_HEADS
+    | MEDIA_WORDS
+    | GROUP_PLURAL_HEADS
+    | frozenset(
+        """
+        state-run state-owned news armed coast border government opposition human rights
+        presidency ruling turkish-backed authorities officials spokesperson unnamed
+        anonymous hospital rescue aid civil defence protection weather meteorological
+        geological survey disaster management red cross crescent relief ministry
+        """.split()
+    )
+)
+_RELATIVE = frozenset({"which", "who", "whose", "where", "when", "that", "reporting",
+                       "speaking", "writing", "according", "while", "and", "but"})
+_ADVERBIAL_AFTER = re.compile(
+    r"^[\s,]*(?:(?:on|in|at|during|late|earlier|this|last|yesterday|today|tonight|later|"
+    r"after|before|via|through|from|with|by|as|early|to|overnight|shortly)\b[^\"“”;:]*)?[.!?\s]*$",
+    re.IGNORECASE,
+)
+_LEADING_THE = re.compile(r"^(?:the|The)\s+")
+
+
+def tokenize(sentence: str) -> list[tuple[str, int, int]]:
+    return [(m.group(0), m.start(), m.end()) for m in TOKEN_RE.finditer(sentence)]
+
+
+def quote_spans(sentence: str, open_at_start: bool) -> tuple[list[tuple[int, int]], bool]:
+    """Spans inside double quotes; returns (spans, quote still open at sentence end).
+
+    Curly quotes give direction; straight quotes toggle. ``open_at_start`` carries a
+    quotation that continues from the previous sentence.
+    """
+    spans: list[tuple[int, int]] = []
+    inside = open_at_start
+    start = 0
+    for i, ch in enumerate(sentence):
+        if ch not in _QUOTE_CHARS:
+            continue
+        if ch in "“„«" and not inside:
+            inside, start = True, i + 1
+        elif ch in "”»" and inside:
+            spans.append((start, i))
+            inside = False
+        elif ch == '"':
+            if inside:
+                spans.append((start, i))
+                inside = False
+            else:
+                inside, start = True, i + 1
+        elif ch in "“„«":  # a new opening while inside: treat as a restart
+            start = i + 1
+    if inside:
+        spans.append((start, len(sentence)))
+    return spans, inside
+
+
+def in_spans(pos: int, spans: list[tuple[int, int]]) -> bool:
+    return any(a <= pos < b for a, b in spans)
+
+
+def _is_cap(tok: str) -> bool:
+    return tok[:1].isupper()
+
+
+def _low(tok: str) -> str:
+    return tok.lower().rstrip(".").removesuffix("'s").removesuffix("’s")
+
+
+def classify(
+    sentence: str, toks: list[tuple[str, int, int]], lo: int, hi: int, *, role: str | None = None
+) -> Mention | None:
+    """Classify tokens ``toks[lo:hi]`` as a speaker mention."""
+    if lo >= hi:
+        return None
+    words = [t[0] for t in toks[lo:hi]]
+    start, end = toks[lo][1], toks[hi - 1][2]
+    text = sentence[start:end]
+    lows = [_low(w) for w in words]
+    if len(words) == 1 and lows[0] in PRONOUNS:
+        return Mention(Kind.PRONOUN, text, lows[0], None, start, end,
+                       plural=lows[0] in ("they", "we"))
+    # Determiners first: "a senior Turkish official", "two officials", "the ministry".
+    i = 0
+    det = ""
+    while i < len(words) and (lows[i] in _DETERMINERS or words[i][:1].isdigit()):
+        det = det or lows[i]
+        if lows[i] not in ("the",):
+            det = lows[i]
+        i += 1
+    core = words[i:]
+    core_lows = lows[i:]
+    if not core:
+        return None
+    bare = _LEADING_THE.sub("", text)
+    # A person's name: capitalised tokens after the last title word ("UN spokesman
+    # Stephane Dujarric", "Turkey's U.N. Ambassador Feridun Sinirlioglu", "Mr Altun").
+    last_title = -1
+    for j, lw in enumerate(core_lows):
+        if lw in ROLE_WORDS or lw in HONORIFICS or (
+            lw == "general" and j > 0 and core_lows[j - 1] == "secretary"
+        ):
+            last_title = j
+    name_toks = core[last_title + 1 :]
+    name_ok = bool(name_toks) and all(
+        _is_cap(w)
+        and _low(w) not in BODY_WORDS
+        and _low(w) not in MEDIA_WORDS
+        and not w.endswith(("'s", "’s"))
+        for w in name_toks
+    )
+    non_official = any(lw in NON_OFFICIAL_ROLE_WORDS for lw in core_lows) or bool(
+        role and any(_low(w) in NON_OFFICIAL_ROLE_WORDS | {"reporting"} for w in role.split())
+    )
+    if name_ok and not (len(name_toks) == 1 and _low(name_toks[0]) in PLACE_BODIES):
+        if det in ("a", "an") or (det and det != "the" and not det[:1].isdigit()):
+            name_ok = False
+    if name_ok and (last_title >= 0 or all(_is_cap(w) for w in core)):
+        name = " ".join(name_toks)
+        if not (len(name_toks) == 1 and _low(name_toks[0]) in PLACE_BODIES):
+            title_words = core[: last_title + 1]
+            role_text = role
+            honorific_only = all(_low(w) in HONORIFICS for w in title_words)
+            if role_text is None and title_words and not honorific_only:
+                role_text = sentence[start : toks[lo + i + last_title][2]]
+                role_text = _LEADING_THE.sub("", role_text)
+            display = name
+            if title_words and honorific_only:
+                display = " ".join([*title_words, *name_toks])
+            return Mention(Kind.PERSON, text, display, role_text, start, end,
+                           non_official_role=non_official)
+    if any(lw in MEDIA_WORDS for lw in core_lows) and not any(
+        lw in BODY_WORDS - {"agency"} for lw in core_lows
+    ):
+        return Mention(Kind.MEDIA, text, bare, None, start, end)
+    head = core_lows[-1]
+    plural = head in GROUP_PLURAL_HEADS or (det not in ("", "the", "a", "an", "one"))
+    if det in ("a", "an", "one") or plural or head in UNNAMED_HEADS:
+        if head in BODY_WORDS and head not in UNNAMED_HEADS and det == "the" and any(
+            _is_cap(w) for w in core
+        ):
+            pass  # "the Syrian Observatory": a body, handled below
+        elif not (len(core) == 1 and _is_cap(core[0]) and head not in GROUP_PLURAL_HEADS):
+            return Mention(Kind.UNNAMED, text, bare, role, start, end, plural=plural,
+                           non_official_role=True)
+    if any(lw in BODY_WORDS for lw in core_lows) or any(lw in PLACE_BODIES for lw in core_lows):
+        if any(lw in ROLE_WORDS for lw in core_lows) and core_lows[-1] in ROLE_WORDS:
+            return Mention(Kind.ROLE, text, bare, bare, start, end)
+        return Mention(Kind.BODY, text, bare, None, start, end)
+    if any(lw in ROLE_WORDS for lw in core_lows):
+        return Mention(Kind.ROLE, text, bare, bare, start, end, non_official_role=non_official)
+    if all(_is_cap(w) or w.lower() in _NP_FUNCTION for w in core) and _is_cap(core[-1]):
+        if len(core) <= 5:
+            return Mention(Kind.PERSON, text, " ".join(core), role, start, end,
+                           non_official_role=non_official)
+    return Mention(Kind.UNNAMED, text, bare, role, start, end, plural=plural,
+                   non_official_role=True)
+
+
+def _np_start(toks: list[tuple[str, int, int]], end_i: int, floor: int) -> int:
+    """Walk left from ``end_i`` over tokens that can belong to a speaker noun phrase."""
+    j = end_i
+    while j >= floor:
+        w = toks[j][0]
+        lw = _low(w)
+        if (
+            (_is_cap(w) and w not in ("I",))
+            or lw in _NP_LOWER
+            or lw in _NP_FUNCTION
+            or lw in _DETERMINERS
+            or w[:1].isdigit()
+        ):
+            j -= 1
+            continue
+        break
+    start = j + 1
+    while start <= end_i and _low(toks[start][0]) in (_NP_FUNCTION - {"the", "a", "an"}):
+        start += 1
+    if end_i - start + 1 > 10:
+        start = end_i - 9
+        while start <= end_i and _low(toks[start][0]) in _NP_FUNCTION:
+            start += 1
+    return start
+
+
+def _valid_head(tok: str) -> bool:
+    lw = _low(tok)
+    return (
+        _is_cap(tok)
+        or lw in PRONOUNS
+        or lw in ROLE_WORDS
+        or lw in BODY_WORDS
+        or lw in UNNAMED_HEADS
+        or lw in GROUP_PLURAL_HEADS
+        or lw in MEDIA_WORDS
+    )
+
+
+def _boundary_index(toks: list[tuple[str, int, int]], i: int, floor: int) -> int:
+    """Index of the nearest token at or before ``i`` that bounds a clause (",", quotes, …)."""
+    while i >= floor:
+        if toks[i][0] in (",", ";", ":", "(", ")", "—", "–") or toks[i][0] in _QUOTE_CHARS:
+            return i
+        i -= 1
+    return floor - 1
+
+
+def _subject_before(
+    sentence: str, toks: list[tuple[str, int, int]], verb_i: int
+) -> tuple[Mention | None, int]:
+    """The subject of the verb at token ``verb_i`` when it precedes the verb.
+
+    Returns (mention, index of the first token of the subject phrase incl. appositive).
+    """
+    i = verb_i - 1
+    while i >= 0 and _low(toks[i][0]) in _SKIP_BEFORE_VERB:
+        i -= 1
+    if i < 0:
+        return None, verb_i
+    if toks[i][0] == "," and i >= 1:
+        # Appositive: "X, ROLE, said" or "ROLE, X, said".
+        c2 = i
+        b1 = _boundary_index(toks, c2 - 1, 0)
+        if b1 >= 0 and toks[b1][0] == "," and c2 - b1 - 1 <= 18 and c2 - b1 > 1:
+            appos_lo, appos_hi = b1 + 1, c2
+            b0 = _boundary_index(toks, b1 - 1, 0)
+            head_lo, head_hi = b0 + 1, b1
+            if head_hi - head_lo > 14 or head_hi <= head_lo:
+                return None, verb_i
+            appos_text = sentence[toks[appos_lo][1] : toks[appos_hi - 1][2]]
+            first_appos = _low(toks[appos_lo][0])
+            appos_is_name = all(
+                _is_cap(t[0]) and _low(t[0]) not in ROLE_WORDS | BODY_WORDS
+                for t in toks[appos_lo:appos_hi]
+            ) and appos_hi - appos_lo <= 4
+            head_mention = classify(sentence, toks, _np_start(toks, head_hi - 1, head_lo), head_hi)
+            if appos_is_name:
+                head_text = sentence[toks[head_lo][1] : toks[head_hi - 1][2]]
+                if any(_low(t[0]) in ROLE_WORDS for t in toks[head_lo:head_hi]):
+                    m = classify(sentence, toks, appos_lo, appos_hi,
+                                 role=_LEADING_THE.sub("", head_text))
+                    if m is not None and m.kind is Kind.PERSON:
+                        return _widen(m, sentence, toks[head_lo][1], toks[appos_hi - 1][2]), head_lo
+            if first_appos in _RELATIVE:
+                return head_mention, head_lo
+            if head_mention is not None and head_mention.kind is Kind.PERSON and _valid_head(
+                toks[head_hi - 1][0]
+            ):
+                m = classify(sentence, toks, _np_start(toks, head_hi - 1, head_lo), head_hi,
+                             role=_LEADING_THE.sub("", appos_text))
+                if m is not None:
+                    return _widen(m, sentence, m.start, toks[appos_hi - 1][2]), head_lo
+            if head_mention is not None and head_mention.kind in (Kind.BODY, Kind.ROLE,
+                                                                  Kind.UNNAMED, Kind.MEDIA):
+                return head_mention, head_lo
+        return None, verb_i
+    if not _valid_head(toks[i][0]):
+        # "…, a Turkish-backed Syrian official part of the force in Idlib told the paper":
+        # an unnamed source whose phrase the NP walker cannot cross.
+        b = _boundary_index(toks, i, 0)
+        lo = b + 1
+        if lo <= i and i - lo < 14 and _low(toks[lo][0]) in ("a", "an", "the", "two", "three"):
+            seg = [_low(t[0]) for t in toks[lo : i + 1]]
+            if any(w in UNNAMED_HEADS for w in seg):
+                return classify(sentence, toks, lo, i + 1), lo
+        return None, verb_i
+    lo = _np_start(toks, i, 0)
+    if lo > i:
+        return None, verb_i
+    return classify(sentence, toks, lo, i + 1), lo
+
+
+def _widen(m: Mention, sentence: str, start: int, end: int) -> Mention:
+    return Mention(m.kind, sentence[start:end], m.name, m.role, start, end, m.plural,
+                   m.non_official_role)
+
+
+def _subject_after(
+    sentence: str, toks: list[tuple[str, int, int]], verb_i: int
+) -> Mention | None:
+    """Inverted subject: ``…," said Hashem Ahelbarra of Al Jazeera, reporting from …``."""
+    j = verb_i + 1
+    if j >= len(toks):
+        return None
+    k = j
+    while k < len(toks) and k - j < 8:
+        w = toks[k][0]
+        lw = _low(w)
+        if _is_cap(w) or lw in _NP_LOWER or lw in _DETERMINERS or lw in ("of", "for"):
+            k += 1
+            continue
+        break
+    while k > j and _low(toks[k - 1][0]) in ("of", "for", "the", "a", "an"):
+        k -= 1
+    if k == j or not _valid_head(toks[k - 1][0]):
+        return None
+    # Split "Hashem Ahelbarra of Al Jazeera": the name is the first capitalised run.
+    name_hi = k
+    for x in range(j, k):
+        if _low(toks[x][0]) in ("of", "for") and x > j:
+            name_hi = x
+            break
+    role: str | None = None
+    if name_hi < k:
+        role = sentence[toks[name_hi][1] : toks[k - 1][2]]
+    if k < len(toks) and toks[k][0] == ",":
+        rest_end = _boundary_index_forward(toks, k + 1)
+        if rest_end > k + 1:
+            extra = sentence[toks[k + 1][1] : toks[rest_end - 1][2]]
+            role = f"{role}, {extra}" if role else extra
+    m = classify(sentence, toks, j, name_hi, role=role)
+    if m is None:
+        return None
+    return _widen(m, sentence, toks[j][1], toks[k - 1][2])
+
+
+def _boundary_index_forward(toks: list[tuple[str, int, int]], i: int) -> int:
+    while i < len(toks):
+        if toks[i][0] in (",", ";", ":", ".", "!", "?") or toks[i][0] in _QUOTE_CHARS:
+            return i
+        i += 1
+    return i
+
+
+def _according_to(
+    sentence: str, toks: list[tuple[str, int, int]], acc_end_i: int
+) -> Mention | None:
+    j = acc_end_i
+    k = _boundary_index_forward(toks, j)
+    k = min(k, j + 12)
+    if k <= j:
+        return None
+    return classify(sentence, toks, j, k)
+
+
+def speech_events(sentence: str, quotes: list[tuple[int, int]]) -> list[SpeechEvent]:
+    """All speech events of a sentence, in order (verbs inside quotations are skipped)."""
+    if not _SPEECH_RE.search(sentence):
+        return []
+    toks = tokenize(sentence)
+    by_start = {t[1]: n for n, t in enumerate(toks)}
+    events: list[SpeechEvent] = []
+    for m in _SPEECH_RE.finditer(sentence):
+        if in_spans(m.start(), quotes):
+            continue
+        verb_i = by_start.get(m.start())
+        if verb_i is None:
+            continue
+        if m.group("acc"):
+            acc_end = by_start.get(m.end() + (1 if m.end() < len(sentence) else 0))
+            if acc_end is None:
+                # find the first token after "according to"
+                acc_end = next((n for n, t in enumerate(toks) if t[1] >= m.end()), len(toks))
+            mention = _according_to(sentence, toks, acc_end)
+            if mention is None:
+                continue
+            after = sentence[mention.end :]
+            fronted = bool(re.fullmatch(r"[\s.,;:!?\"”’)]*", after))
+            c_start, c_end = (0, m.start()) if fronted else (mention.end, len(sentence))
+            events.append(SpeechEvent(mention, "say", m.start(), m.end(), fronted, c_start,
+                                      c_end, False))
+            continue
+        if m.group("call"):
+            lemma = CALL_VERBS[m.group("call").lower()]
+        elif m.group("put"):
+            lemma = "put"
+        else:
+            word = m.group("verb").lower()
+            lemma = SPEECH_VERBS[word]
+            if word == "say" and verb_i > 0 and _low(toks[verb_i - 1][0]) in ("to", "not"):
+                continue
+        if verb_i > 0 and _low(toks[verb_i - 1][0]) in ("to", "be", "been", "being", "was",
+                                                         "were", "is", "are"):
+            continue  # "to say", "were confirmed dead", "is reported"
+        mention, subj_lo = _subject_before(sentence, toks, verb_i)
+        fronted = False
+        if mention is None:
+            prev = toks[verb_i - 1][0] if verb_i > 0 else ""
+            if prev in (",", *_QUOTE_CHARS) or verb_i == 0:
+                mention = _subject_after(sentence, toks, verb_i)
+                if mention is None:
+                    continue
+                fronted = True
+                subj_start = m.start()
+            else:
+                continue
+        else:
+            subj_start = toks[subj_lo][1]
+        events.append(_make_event(sentence, quotes, mention, lemma, m, subj_start, fronted))
+    return events
+
+
+def _make_event(
+    sentence: str,
+    quotes: list[tuple[int, int]],
+    mention: Mention,
+    lemma: str,
+    m: re.Match[str],
+    subj_start: int,
+    inverted: bool,
+) -> SpeechEvent:
+    verb_end = max(m.end(), mention.end) if inverted else m.end()
+    after = sentence[verb_end:]
+    before = sentence[:subj_start].rstrip()
+    before_words = len(before.split())
+    adverbial = bool(_ADVERBIAL_AFTER.match(after)) or (
+        lemma == "tell"
+        and " that " not in after
+        and ":" not in after
+        and not any(q in after for q in _QUOTE_CHARS)
+    )
+    fronted = inverted or (before_words >= 3 and adverbial)
+    if lemma == "tell" and not fronted:
+        that = re.search(r"\bthat\b", after)
+        if that is not None and that.start() < 80:
+            verb_end += that.end()
+    if fronted:
+        c_end = len(before.rstrip(",;:—– "))
+        c_start = 0
+        direct = False
+        # "…," X said: a quotation ending right before the subject.
+        for qa, qb in quotes:
+            if qb <= c_end + 1 and re.fullmatch(r"[\s,.!?\"”’]*", sentence[qb:subj_start] or ""):
+                c_start, c_end, direct = qa, qb, True
+        if direct:
+            while c_end > c_start and sentence[c_end - 1] in ",. ":
+                c_end -= 1
+        return SpeechEvent(mention, lemma, m.start(), verb_end, True, c_start, c_end, direct)
+    c_start = verb_end
+    rest = sentence[c_start:]
+    lead = re.match(r"[\s:,]*(?:that\s+)?", rest)
+    c_start += lead.end() if lead else 0
+    direct = False
+    for qa, qb in quotes:
+        if qa - 1 <= c_start <= qa and re.fullmatch(r"[\s.,!?\"”’]*", sentence[qb:]):
+            c_start, direct = qa, True
+            c_end = qb
+            break
+    else:
+        c_end = len(sentence.rstrip(" .!?"))
+    return SpeechEvent(mention, lemma, m.start(), verb_end, False, c_start, max(c_start, c_end),
+                       direct)

@@ -1,0 +1,179 @@
+"""Ingesting one article: the core's story, told in order.
+
+article → claims (extract) → story (group) → changes (detect) → alerts (store),
+all of it in one unit of work so that an article, its claims, the story's new
+state and the alerts it raised are committed together or not at all: a crash
+never leaves an alert without its cause, or a cause whose alert was lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from bot.changes.detect import ChangeConfig, Changes, Observed, detect_changes, detect_revision
+from bot.domain.alerts import Alert
+from bot.domain.articles import Article
+from bot.domain.claims import Extraction
+from bot.domain.stories import Story, StoryProfile, story_id_for
+from bot.extract import extract
+from bot.ports import StoredArticle, UnitOfWork, UnitOfWorkFactory
+from bot.stories.grouping import GroupingConfig, choose_story
+from bot.stories.similarity import new_profile, update_profile
+
+Extractor = Callable[[Article], Extraction]
+
+
+def extract_article(article: Article) -> Extraction:
+    return extract(article.text, title=article.title)
+
+
+class Outcome(StrEnum):
+    NEW = "new"
+    REVISED = "revised"
+    UNCHANGED = "unchanged"
+    """Seen before with the same content: a replay or a re-fetch. Nothing happens."""
+    COPY = "copy"
+    """Another identity with exactly the text of a stored article (one report, two feeds)."""
+
+
+@dataclass(frozen=True, slots=True)
+class IngestArticle:
+    """Command: take this article in. ``arrived`` stands in for an unknown publication time."""
+
+    article: Article
+    arrived: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    article_id: str
+    outcome: Outcome
+    story_id: str | None
+    alerts: tuple[Alert, ...] = ()
+    """Alerts raised *and newly recorded* by this ingest (never a repeat)."""
+
+
+@dataclass(frozen=True, slots=True)
+class IngestConfig:
+    candidate_window: timedelta = timedelta(hours=72)
+    max_candidates: int = 200
+    grouping: GroupingConfig = GroupingConfig()
+    changes: ChangeConfig = ChangeConfig()
+
+
+class Ingestor:
+    """Handles ``IngestArticle``. Holds only configuration; all state is in the database."""
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        *,
+        extractor: Extractor = extract_article,
+        config: IngestConfig = IngestConfig(),
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._extract = extractor
+        self._config = config
+
+    async def __call__(self, cmd: IngestArticle) -> IngestResult:
+        article = cmd.article
+        # Extraction is pure and the costly part: do it before taking any lock.
+        extraction = self._extract(article)
+        observed = Observed.of(article, cmd.arrived)
+        async with self._uow_factory() as uow:
+            await uow.lock_story_assignment()
+            existing = await uow.articles.get(article.id)
+            if existing is not None and existing.article.content_hash == article.content_hash:
+                return IngestResult(article.id, Outcome.UNCHANGED, existing.story_id)
+            if existing is not None and existing.story_id is not None:
+                result = await self._revise(uow, existing, observed, extraction, cmd.arrived)
+            elif existing is None and (copy := await uow.articles.find_by_hash(article.content_hash)):
+                await uow.articles.save(
+                    StoredArticle(article, 1, copy.story_id, extraction, cmd.arrived)
+                )
+                result = IngestResult(article.id, Outcome.COPY, copy.story_id)
+            else:
+                version = existing.version + 1 if existing else 1
+                result = await self._new(uow, observed, extraction, cmd.arrived, version)
+            await uow.commit()
+            return result
+
+    async def _new(
+        self,
+        uow: UnitOfWork,
+        observed: Observed,
+        extraction: Extraction,
+        arrived: datetime,
+        version: int,
+    ) -> IngestResult:
+        article, at = observed.article, observed.at
+        candidates = await uow.stories.candidates(
+            around=at, window=self._config.candidate_window, limit=self._config.max_candidates
+        )
+        match = choose_story(article, extraction, at, candidates, config=self._config.grouping)
+        if match is not None:
+            story = match.story
+            profile = update_profile(story.profile, article, extraction, at)
+        else:
+            story = Story(
+                id=await _free_story_id(uow, article.id),
+                title=_title_of(article),
+                created_at=at,
+                updated_at=at,
+            )
+            profile = new_profile(article, extraction, at)
+        changes = detect_changes(story, observed, extraction, self._config.changes)
+        await uow.articles.save(StoredArticle(article, version, story.id, extraction, arrived))
+        alerts = await self._commit_story(uow, story, changes, profile=profile, at=at)
+        return IngestResult(article.id, Outcome.NEW, story.id, alerts)
+
+    async def _revise(
+        self,
+        uow: UnitOfWork,
+        existing: StoredArticle,
+        observed: Observed,
+        extraction: Extraction,
+        arrived: datetime,
+    ) -> IngestResult:
+        assert existing.story_id is not None
+        story = await uow.stories.get(existing.story_id)
+        await uow.articles.save(
+            StoredArticle(observed.article, existing.version + 1, existing.story_id, extraction, arrived)
+        )
+        if story is None:  # the story was pruned: nothing to compare with
+            return IngestResult(observed.article.id, Outcome.REVISED, existing.story_id)
+        changes = detect_revision(story, observed, existing.extraction, extraction, self._config.changes)
+        alerts = await self._commit_story(uow, story, changes, profile=story.profile, at=observed.at)
+        return IngestResult(observed.article.id, Outcome.REVISED, story.id, alerts)
+
+    @staticmethod
+    async def _commit_story(
+        uow: UnitOfWork, story: Story, changes: Changes, *, profile: StoryProfile, at: datetime
+    ) -> tuple[Alert, ...]:
+        updated = replace(
+            story,
+            state=changes.state,
+            profile=profile,
+            updated_at=max(story.updated_at, at),
+        )
+        await uow.stories.save(updated)
+        fresh = []
+        for alert in changes.alerts:
+            if await uow.alerts.add(alert):
+                fresh.append(alert)
+        return tuple(fresh)
+
+
+async def _free_story_id(uow: UnitOfWork, article_id: str) -> str:
+    attempt = 0
+    while await uow.stories.exists(candidate := story_id_for(article_id, attempt)):
+        attempt += 1
+    return candidate
+
+
+def _title_of(article: Article) -> str:
+    title = article.title.strip() or article.text.strip().split("\n", 1)[0]
+    return title if len(title) <= 120 else title[:119].rstrip() + "…"

@@ -1,0 +1,66 @@
+"""Read-side queries: where a story stands (figures with lineage, conflicts, speakers).
+
+Used by the demo's closing summary and, later, by the chat ``story`` command; they
+return plain data and a plain-text rendering, never platform markup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.changes.detect import open_conflicts
+from bot.domain.claims import ScopeKind
+from bot.domain.stories import FigureStep, Series, SpeakerRecord, Story
+from bot.ports import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesView:
+    series: Series
+    conflicts: tuple[FigureStep, ...]
+
+    def lineage_text(self) -> str:
+        parts = []
+        for step in self.series.lineage:
+            parts.append(f"{step.quantity.display()} [{step.source}]" + (" (earlier)" if step.earlier else ""))
+        return " → ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class StoryOverview:
+    story: Story
+    figures: tuple[SeriesView, ...]
+    speakers: tuple[SpeakerRecord, ...]
+
+    def render_text(self) -> str:
+        s = self.story
+        lines = [f"story {s.id} · {s.title} · {s.profile.article_count} article(s)"]
+        for view in self.figures:
+            ser = view.series
+            lines.append(
+                f"  {ser.metric.value} · {ser.subject or ser.subject_group} · {ser.scope.key}: "
+                f"{view.lineage_text()}  (confirmed {ser.confirmations}×)"
+            )
+            head = ser.head
+            for c in view.conflicts:
+                against = head.quantity.display() if head else "?"
+                lines.append(f"      open conflict: {c.source} says {c.quantity.display()} vs {against}")
+        if self.speakers:
+            names = [f"{sp.name} ({sp.role})" if sp.role else sp.name for sp in self.speakers]
+            lines.append("  officials: " + "; ".join(names))
+        return "\n".join(lines)
+
+
+def overview(story: Story) -> StoryOverview:
+    # Event figures first, gravest first; running totals after.
+    ordered = sorted(
+        story.state.series.values(),
+        key=lambda s: (s.scope.kind is not ScopeKind.EVENT, list(type(s.metric)).index(s.metric), s.key),
+    )
+    views = tuple(SeriesView(s, tuple(open_conflicts(s))) for s in ordered if s.head is not None)
+    return StoryOverview(story, views, tuple(story.state.speakers.values()))
+
+
+async def story_overviews(uow: UnitOfWork, *, query: str | None = None, limit: int = 20) -> list[StoryOverview]:
+    stories = await uow.stories.search(query=query, tracked_only=True, limit=limit)
+    return [overview(s) for s in stories]

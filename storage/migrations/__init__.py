@@ -1,0 +1,1 @@
+"""Alembic migrations for the claimwatch schema (run them with ``storage.migrate``)."""

@@ -1,0 +1,221 @@
+"""The database schema as typed SQLAlchemy declarative models.
+
+The tables are shaped by the queries the bot makes, not by the domain classes:
+
+* ``articles`` holds one row per article identity with its *latest* version, so
+  "is this a copy?" (``content_hash``) and "articles of story X" (``story_id``) are
+  single indexed lookups; ``article_versions`` keeps every version's text and
+  extraction, because a revision is only detectable against what came before.
+* ``figures`` and ``statements`` are the latest version's claims as rows, with the
+  story id copied in, so "all figures of story X" needs no JSON and no join. They
+  are derived data: rewritten whenever an article gets a new version.
+* ``stories`` keeps the aggregate's state and profile as JSON (they are read and
+  written whole by change detection) plus the few columns that are queried.
+* ``alerts`` is append-only; ``seq`` is the delivery order and the anchor for the
+  planned ``deliveries`` outbox (alert seq × subscription), ``key`` makes raising
+  an alert idempotent.
+
+Portability rules (SQLite today, PostgreSQL with several workers tomorrow): every
+timestamp is timezone-aware and stored in UTC (:class:`UTCDateTime`), JSON columns
+use :class:`sqlalchemy.JSON`, and nothing relies on
+SQLite-only SQL. Migrations (``storage/migrations``) are hand-written to match.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+"""Deterministic constraint names, so later migrations can drop or alter them by name."""
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware timestamp, stored in UTC and always read back aware (UTC).
+
+    PostgreSQL has ``timestamptz``; SQLite has no timestamp type and SQLAlchemy
+    stores a fixed-width text without offset there. Converting to UTC before storing
+    makes both backends compare and sort timestamps correctly, and re-attaching UTC
+    when reading means the core never sees a naive datetime. A naive datetime given
+    to us is taken to be UTC (feeds without an offset) rather than rejected.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return to_utc(value)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return to_utc(value)
+
+
+def to_utc(value: datetime) -> datetime:
+    """``value`` as an aware UTC datetime (naive values are taken to be UTC)."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+JsonType = JSON()
+"""Portable JSON: ``json`` on PostgreSQL, JSON text on SQLite.
+
+Not ``JSONB``: it reorders object keys, and the domain's dicts are ordered (term
+weights are summed in order, speakers are listed in order), so the same data would
+come back differently from the two backends. ``json`` keeps the text as written.
+A later migration can still switch a column to ``JSONB`` if it needs indexing."""
+
+# SQLite only auto-numbers an ``INTEGER PRIMARY KEY`` column; BIGINT elsewhere.
+SeqType = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {  # noqa: RUF012 - SQLAlchemy reads this class attribute
+        datetime: UTCDateTime(),
+        dict[str, Any]: JsonType,
+    }
+
+
+class ArticleRow(Base):
+    __tablename__ = "articles"
+
+    id: Mapped[str] = mapped_column(String, primary_key=True)
+    """Article identity (``guid:…``, ``url:…``, ``file:…``)."""
+    version: Mapped[int] = mapped_column(Integer)
+    """The latest version number; its text lives in ``article_versions``."""
+    outlet: Mapped[str] = mapped_column(String)
+    url: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text)
+    published_at: Mapped[datetime | None]
+    first_seen_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    content_hash: Mapped[str] = mapped_column(String, index=True)
+    story_id: Mapped[str | None] = mapped_column(String, index=True)
+    source: Mapped[str] = mapped_column(Text, default="")
+
+
+class ArticleVersionRow(Base):
+    __tablename__ = "article_versions"
+
+    article_id: Mapped[str] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String)
+    title: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    seen_at: Mapped[datetime]
+    extraction: Mapped[dict[str, Any]]
+
+
+class _ClaimColumns:
+    """Columns shared by the claim tables: where the claim was read."""
+
+    id: Mapped[int] = mapped_column(SeqType, primary_key=True, autoincrement=True)
+    article_id: Mapped[str] = mapped_column(String)
+    version: Mapped[int] = mapped_column(Integer)
+    story_id: Mapped[str | None] = mapped_column(String, index=True)
+    sentence: Mapped[str] = mapped_column(Text)
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+
+
+def _version_fk(table: str) -> ForeignKeyConstraint:
+    return ForeignKeyConstraint(
+        ["article_id", "version"],
+        ["article_versions.article_id", "article_versions.version"],
+        ondelete="CASCADE",
+        name=f"fk_{table}_article_version",
+    )
+
+
+class FigureRow(_ClaimColumns, Base):
+    __tablename__ = "figures"
+    __table_args__ = (_version_fk("figures"),)
+
+    metric: Mapped[str] = mapped_column(String)
+    subject: Mapped[str] = mapped_column(Text)
+    subject_group: Mapped[str] = mapped_column(String)
+    scope_kind: Mapped[str] = mapped_column(String)
+    scope_label: Mapped[str] = mapped_column(String)
+    value: Mapped[float] = mapped_column(Float)
+    high: Mapped[float | None] = mapped_column(Float)
+    qualifier: Mapped[str] = mapped_column(String)
+    value_text: Mapped[str] = mapped_column(Text)
+    temporal: Mapped[str] = mapped_column(String)
+    attributed_to: Mapped[str | None] = mapped_column(Text)
+
+
+class StatementRow(_ClaimColumns, Base):
+    __tablename__ = "statements"
+    __table_args__ = (_version_fk("statements"),)
+
+    speaker: Mapped[str] = mapped_column(Text)
+    speaker_role: Mapped[str | None] = mapped_column(Text)
+    verb: Mapped[str] = mapped_column(String)
+    text: Mapped[str] = mapped_column(Text)
+    direct: Mapped[bool] = mapped_column(Boolean)
+    official: Mapped[bool] = mapped_column(Boolean)
+
+
+class StoryRow(Base):
+    __tablename__ = "stories"
+
+    id: Mapped[str] = mapped_column(String, primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime] = mapped_column(index=True)
+    tracked: Mapped[bool] = mapped_column(Boolean, index=True)
+    """Copy of ``state.tracked``, so "tracked stories" is an indexed filter."""
+    article_count: Mapped[int] = mapped_column(Integer)
+    """Copy of ``profile.article_count``, for listings."""
+    profile: Mapped[dict[str, Any]]
+    state: Mapped[dict[str, Any]]
+
+
+class AlertRow(Base):
+    __tablename__ = "alerts"
+    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012 - never reuse a seq
+
+    seq: Mapped[int] = mapped_column(SeqType, primary_key=True, autoincrement=True)
+    """Delivery order. Monotonic (never reused), not gapless: on PostgreSQL an insert
+    that hits an existing key still consumes a number. Numbers are handed out at
+    insert, not at commit, so concurrent transactions could commit out of order;
+    alerts are added under ``lock_story_assignment``, which rules that out. An
+    outbox reader should still track per-row status (``deliveries``), not "seq >
+    last seen"."""
+    key: Mapped[str] = mapped_column(String, unique=True)
+    story_id: Mapped[str] = mapped_column(String, index=True)
+    type: Mapped[str] = mapped_column(String)
+    severity: Mapped[str] = mapped_column(String)
+    article_id: Mapped[str] = mapped_column(String)
+    created_at: Mapped[datetime]
+    payload: Mapped[dict[str, Any]]

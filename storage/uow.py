@@ -1,0 +1,120 @@
+"""The unit of work: one transaction (one ``AsyncSession``) over all repositories.
+
+Use one unit of work per task and never share it between tasks: an
+``AsyncSession`` is not safe for concurrent use. Nothing is committed unless
+:meth:`SqlUnitOfWork.commit` is called; leaving the ``async with`` block rolls back
+whatever is left, so an exception can never persist half of a change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from storage.engine import SQLITE_BEGIN_OPTION
+from storage.repositories import (
+    WROTE,
+    SqlAlertRepository,
+    SqlArticleRepository,
+    SqlStoryRepository,
+)
+
+STORY_ASSIGNMENT_LOCK = 0x636C_6D77_0001  # "clmw" + 1: any constant bigint, unique to this use
+"""PostgreSQL advisory lock key taken by :meth:`SqlUnitOfWork.lock_story_assignment`."""
+
+
+class SqlUnitOfWork:
+    """Implements ``bot.ports.UnitOfWork`` over an ``async_sessionmaker``."""
+
+    articles: SqlArticleRepository
+    stories: SqlStoryRepository
+    alerts: SqlAlertRepository
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._session_factory = session_factory
+        self._session: AsyncSession | None = None
+
+    @property
+    def session(self) -> AsyncSession:
+        """The open session (for queries the repositories do not offer, e.g. in tests)."""
+        if self._session is None:
+            raise RuntimeError("the unit of work is not open: use `async with uow:`")
+        return self._session
+
+    async def __aenter__(self) -> Self:
+        if self._session is not None:
+            raise RuntimeError("this unit of work is already open; make a new one per task")
+        session = self._session_factory()
+        self._session = session
+        self.articles = SqlArticleRepository(session)
+        self.stories = SqlStoryRepository(session)
+        self.alerts = SqlAlertRepository(session)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Roll back whatever was not committed, and release the connection."""
+        session = self.session
+        self._session = None
+        try:
+            await session.rollback()
+        finally:
+            await session.close()
+
+    async def commit(self) -> None:
+        await self.session.commit()
+        self.session.info.pop(WROTE, None)
+
+    async def rollback(self) -> None:
+        await self.session.rollback()
+        self.session.info.pop(WROTE, None)
+
+    async def lock_story_assignment(self) -> None:
+        """Serialise story assignment and change detection across workers until commit.
+
+        PostgreSQL: a transaction-scoped advisory lock (``pg_advisory_xact_lock``);
+        it is released by commit or rollback, so it cannot leak.
+
+        SQLite allows one writer at a time, but a transaction that starts as a
+        reader (plain ``BEGIN``) and later writes fails with ``SQLITE_BUSY`` instead
+        of waiting if another writer committed in between, so "read stories, decide,
+        write" would not be serialised. The transaction is therefore (re)started as
+        ``BEGIN IMMEDIATE``, which takes the write lock up front and waits up to the
+        busy timeout for it. If the transaction has already begun with reads only,
+        it is rolled back and restarted: like PostgreSQL's READ COMMITTED, reads made
+        before the lock are not protected by it, reads after it see every earlier
+        commit. Having *written* before taking the lock is a programming error on
+        SQLite (the writes would be lost) and raises ``RuntimeError``.
+        """
+        session = self.session
+        if session.get_bind().dialect.name == "postgresql":
+            await session.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": STORY_ASSIGNMENT_LOCK}
+            )
+            return
+        if session.in_transaction():
+            if session.info.get(WROTE):
+                raise RuntimeError(
+                    "lock_story_assignment() must come before any write in the unit of work"
+                )
+            await session.rollback()
+        await session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+
+
+def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep loaded values after commit (no lazy reload in async code)."""
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
+
+
+def make_uow_factory(engine: AsyncEngine) -> Callable[[], SqlUnitOfWork]:
+    """A ``bot.ports.UnitOfWorkFactory``: each call makes a fresh unit of work."""
+    return partial(SqlUnitOfWork, make_session_factory(engine))
