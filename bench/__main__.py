@@ -27,11 +27,16 @@ def main() -> int:
         return 0
     ex, rp = results["extraction"], results["replay_sqlite"]
     assert isinstance(ex, dict) and isinstance(rp, dict)
-    print(f"extraction    {ex['articles_per_s']:8.0f} articles/s  ({ex['kib_per_s']:.0f} KiB/s, "
-          f"{ex['figures_per_article']:.1f} figures/article, one core)   target ≥ 500")
-    print(f"replay→SQLite {rp['articles_per_s']:8.0f} articles/s  ({rp['alerts']} alerts for "
-          f"{rp['articles']} articles); second replay {rp['second_replay_articles_per_s']:.0f} articles/s "
-          f"(ratio {rp['second_replay_articles_per_s'] / rp['articles_per_s']:.1f}×)")
+    print(
+        f"extraction    {ex['articles_per_s']:8.0f} articles/s  ({ex['kib_per_s']:.0f} KiB/s, "
+        f"{ex['figures_per_article']:.1f} figures/article, one core)   target ≥ 500"
+    )
+    print(
+        f"replay→SQLite {rp['articles_per_s']:8.0f} articles/s  ({rp['alerts']} alerts for "
+        f"{rp['articles']} articles); second replay "
+        f"{rp['second_replay_articles_per_s']:.0f} articles/s "
+        f"(ratio {rp['second_replay_articles_per_s'] / rp['articles_per_s']:.1f}×)"
+    )
     return 0
 
 

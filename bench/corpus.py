@@ -32,7 +32,9 @@ def variants(n: int, *, seed: int = 7) -> list[Article]:
         paras = [p for p in a.text.split("\n") if p.strip()] or [a.text]
         k = rng.randrange(len(paras))
         paras = paras[k:] + paras[:k]
-        text = re.sub(r"\b(\d{2,3})\b", lambda m: str(int(m.group(1)) + rng.randrange(0, 3)), "\n".join(paras))
+        text = re.sub(
+            r"\b(\d{2,3})\b", lambda m: str(int(m.group(1)) + rng.randrange(0, 3)), "\n".join(paras)
+        )
         out.append(
             Article.create(
                 title=f"{a.title} ({i})",

@@ -41,12 +41,18 @@ def console_sink(fmt: Format) -> ConsoleSink:
 def ingest_config(settings: Settings) -> IngestConfig:
     return IngestConfig(
         candidate_window=timedelta(hours=settings.candidate_window_hours),
-        changes=ChangeConfig(concurrency_window=timedelta(minutes=settings.conflict_window_minutes)),
+        changes=ChangeConfig(
+            concurrency_window=timedelta(minutes=settings.conflict_window_minutes)
+        ),
     )
 
 
 async def build_app(
-    settings: Settings, *, db_url: str | None = None, sinks: Sequence[AlertSink] = (), migrate: bool = True
+    settings: Settings,
+    *,
+    db_url: str | None = None,
+    sinks: Sequence[AlertSink] = (),
+    migrate: bool = True,
 ) -> App:
     engine = create_engine(db_url or settings.db_url)
     if migrate:

@@ -154,19 +154,27 @@ async def _migrate(settings: Settings, db_url: str | None) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="claimwatch", description=__doc__.splitlines()[0] if __doc__ else None)
+    p = argparse.ArgumentParser(
+        prog="claimwatch", description=__doc__.splitlines()[0] if __doc__ else None
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
-    r = sub.add_parser("replay", help="feed articles (folders, files, RSS/Atom files) through the pipeline")
+    r = sub.add_parser(
+        "replay", help="feed articles (folders, files, RSS/Atom files) through the pipeline"
+    )
     r.add_argument("paths", nargs="+", type=Path, metavar="PATH")
-    r.add_argument("--db", dest="db_url", help="database URL (default: CLAIMWATCH_DB_URL or ./claimwatch.db)")
+    r.add_argument(
+        "--db", dest="db_url", help="database URL (default: CLAIMWATCH_DB_URL or ./claimwatch.db)"
+    )
     r.add_argument("--format", choices=["text", "jsonl"], default="text")
 
     e = sub.add_parser("extract", help="print the claims and statements of one article")
     e.add_argument("file", type=Path)
     e.add_argument("--format", choices=["json"], default="json")
 
-    d = sub.add_parser("demo", help="replay the demo articles into a fresh database; no token needed")
+    d = sub.add_parser(
+        "demo", help="replay the demo articles into a fresh database; no token needed"
+    )
     d.add_argument("--format", choices=["text", "jsonl"], default="text")
 
     m = sub.add_parser("migrate", help="bring the database schema up to date")

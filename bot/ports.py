@@ -38,7 +38,10 @@ class ArticleRepository(Protocol):
         """Any stored article whose latest version has exactly this content (a copy)."""
 
     async def save(self, stored: StoredArticle) -> None:
-        """Store a new version (version 1 for a new article) with its claims."""
+        """Store a new version (version 1 for a new article) with its claims.
+
+        Saving the current version again overwrites it; an older version is a ValueError.
+        """
 
     async def for_story(self, story_id: str) -> list[StoredArticle]:
         """Latest versions of a story's articles, oldest first."""
@@ -63,17 +66,26 @@ class AlertRepository(Protocol):
     async def add(self, alert: Alert) -> bool:
         """Record an alert; False (and nothing written) if an alert with its key exists."""
 
-    async def for_story(self, story_id: str, limit: int = 100) -> list[Alert]: ...
+    async def for_story(self, story_id: str, limit: int = 100) -> list[Alert]:
+        """A story's alerts, newest first."""
 
-    async def recent(self, limit: int = 20) -> list[Alert]: ...
+    async def recent(self, limit: int = 20) -> list[Alert]:
+        """The latest alerts of all stories, newest first."""
 
 
 class UnitOfWork(Protocol):
     """One transaction over all repositories (cosmicpython's Unit of Work)."""
 
-    articles: ArticleRepository
-    stories: StoryRepository
-    alerts: AlertRepository
+    # Read-only properties so that implementations may narrow the types (protocol
+    # attributes would be invariant).
+    @property
+    def articles(self) -> ArticleRepository: ...
+
+    @property
+    def stories(self) -> StoryRepository: ...
+
+    @property
+    def alerts(self) -> AlertRepository: ...
 
     async def __aenter__(self) -> Self: ...
 
@@ -91,6 +103,9 @@ class UnitOfWork(Protocol):
 
     async def lock_story_assignment(self) -> None:
         """Serialise grouping + change detection across processes for this transaction.
+
+        Call it before any write in the unit of work (SQLite restarts the transaction
+        as a write transaction).
 
         Extraction runs in parallel; deciding which story an article joins and what
         changed must see every earlier article, so that step is taken one at a time

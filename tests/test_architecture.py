@@ -60,15 +60,15 @@ def test_the_checker_sees_imports(tmp_path: Path) -> None:
 @pytest.mark.parametrize("path", core_files(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_core_imports_no_io_library(path: Path) -> None:
     bad = imported_top_level(path) & FORBIDDEN_IN_CORE
-    assert not bad, f"{path.relative_to(ROOT)} imports {sorted(bad)}; go through a port in bot/ports.py"
+    assert not bad, (
+        f"{path.relative_to(ROOT)} imports {sorted(bad)}; go through a port in bot/ports.py"
+    )
 
 
 def test_core_never_imports_an_adapter_at_runtime() -> None:
     # Only the composition root may; make sure it is the only one that does.
     offenders = [
-        p.relative_to(ROOT)
-        for p in core_files()
-        if imported_top_level(p) & {"adapters", "storage"}
+        p.relative_to(ROOT) for p in core_files() if imported_top_level(p) & {"adapters", "storage"}
     ]
     assert offenders == []
 

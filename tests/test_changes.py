@@ -60,7 +60,9 @@ def fig(
     )
 
 
-def said(who: str, text: str = "We are doing all we can.", role: str | None = None, official: bool = True) -> Statement:
+def said(
+    who: str, text: str = "We are doing all we can.", role: str | None = None, official: bool = True
+) -> Statement:
     return Statement(
         speaker=who,
         role=role,
@@ -75,9 +77,9 @@ def said(who: str, text: str = "We are doing all we can.", role: str | None = No
 class Desk:
     """Feeds articles into one story, as the ingest service would, and keeps the alerts."""
 
-    def __init__(self, config: ChangeConfig = ChangeConfig()) -> None:
+    def __init__(self, config: ChangeConfig | None = None) -> None:
         self.story = Story(id="abc234", title="Quake", created_at=T0, updated_at=T0)
-        self.config = config
+        self.config = config or ChangeConfig()
         self.n = 0
 
     def read(
@@ -90,11 +92,16 @@ class Desk:
     ) -> list[Alert]:
         self.n += 1
         article = Article.create(
-            title=f"report {self.n}", text="…", outlet=outlet, url=f"https://news.example/{self.n}",
+            title=f"report {self.n}",
+            text="…",
+            outlet=outlet,
+            url=f"https://news.example/{self.n}",
             published=at if dated else None,
         )
         observed = Observed(article, at or T0 + timedelta(hours=self.n), dated)
-        changes = detect_changes(self.story, observed, Extraction(tuple(figures), statements), self.config)
+        changes = detect_changes(
+            self.story, observed, Extraction(tuple(figures), statements), self.config
+        )
         self.story = Story(self.story.id, self.story.title, T0, T0, state=changes.state)
         return list(changes.alerts)
 
@@ -134,7 +141,9 @@ def test_rise_then_repeats_are_confirmations_not_alerts() -> None:
 def test_two_sources_disagreeing_in_one_article_is_one_conflict() -> None:
     desk = Desk()
     desk.read(fig(22, by="Governor"))
-    alerts = desk.read(fig(29, q=Qualifier.AT_LEAST), fig(29, by="Governor"), fig(34, by="Observatory"))
+    alerts = desk.read(
+        fig(29, q=Qualifier.AT_LEAST), fig(29, by="Governor"), fig(34, by="Observatory")
+    )
     assert types(alerts) == [AlertType.FIGURE_RISE, AlertType.FIGURE_CONFLICT]
     conflict = alerts[1]
     assert (conflict.value, conflict.previous) == (34, 29)
@@ -230,19 +239,26 @@ def test_concurrent_reports_from_two_named_sources_conflict_rather_than_rise() -
     # The same claim framed as an update ("the toll rose to 29") is a rise.
     desk2 = Desk()
     desk2.read(fig(22, by="Ministry"), at=T0)
-    assert types(desk2.read(fig(29, by="Observatory", update=True), at=T0 + timedelta(minutes=20))) == [
-        AlertType.FIGURE_RISE
-    ]
+    assert types(
+        desk2.read(fig(29, by="Observatory", update=True), at=T0 + timedelta(minutes=20))
+    ) == [AlertType.FIGURE_RISE]
     # Hours later it is a rise too.
     desk3 = Desk()
     desk3.read(fig(22, by="Ministry"), at=T0)
-    assert types(desk3.read(fig(29, by="Observatory"), at=T0 + timedelta(hours=5))) == [AlertType.FIGURE_RISE]
+    assert types(desk3.read(fig(29, by="Observatory"), at=T0 + timedelta(hours=5))) == [
+        AlertType.FIGURE_RISE
+    ]
 
 
 def test_forecasts_and_other_events_are_never_compared() -> None:
     desk = Desk()
     desk.read(fig(100))
-    assert desk.read(fig(10_000, temporal=Temporal.FORECAST), fig(17_000, temporal=Temporal.OTHER_EVENT)) == []
+    assert (
+        desk.read(
+            fig(10_000, temporal=Temporal.FORECAST), fig(17_000, temporal=Temporal.OTHER_EVENT)
+        )
+        == []
+    )
     assert list(desk.story.state.series) == ["killed|people|event"]
 
 
@@ -250,7 +266,9 @@ def test_untracked_story_stays_silent_until_an_impact_figure_arrives() -> None:
     desk = Desk()
     assert desk.read(statements=(said("Mayor Ana Ruiz"),)) == []
     assert not desk.story.state.tracked
-    alerts = desk.read(fig(12, metric=Metric.INJURED), statements=(said("Mayor Ana Ruiz"), said("Governor Li")))
+    alerts = desk.read(
+        fig(12, metric=Metric.INJURED), statements=(said("Mayor Ana Ruiz"), said("Governor Li"))
+    )
     assert types(alerts) == [AlertType.NEW_STORY, AlertType.NEW_STATEMENT]
     assert alerts[1].speaker == "Governor Li"
 
@@ -266,7 +284,10 @@ def test_officials_alert_once_and_unofficial_voices_never() -> None:
         )
     )
     assert types(first) == [AlertType.NEW_STATEMENT]
-    assert (first[0].speaker, first[0].speaker_role) == ("Fahrettin Altun", "communications director")
+    assert (first[0].speaker, first[0].speaker_role) == (
+        "Fahrettin Altun",
+        "communications director",
+    )
     assert desk.read(statements=(said("Altun"),)) == []
 
 
@@ -297,9 +318,25 @@ def test_alert_records_carry_provenance_fields() -> None:
     alert = desk.read(fig(29, by="Governor"), outlet="Daily")[0]
     record = alert.as_record()
     for key in [
-        "type", "story", "story_title", "article", "url", "outlet", "published", "metric", "subject",
-        "scope", "value", "previous", "qualifier", "attributed_to", "speaker", "speaker_role", "quote",
-        "sentence", "severity",
+        "type",
+        "story",
+        "story_title",
+        "article",
+        "url",
+        "outlet",
+        "published",
+        "metric",
+        "subject",
+        "scope",
+        "value",
+        "previous",
+        "qualifier",
+        "attributed_to",
+        "speaker",
+        "speaker_role",
+        "quote",
+        "sentence",
+        "severity",
     ]:
         assert key in record
     assert record["outlet"] == "Daily" and record["url"] == "https://news.example/2"
@@ -311,3 +348,9 @@ def desk_key_again(alert: Alert) -> str:
     from dataclasses import replace
 
     return replace(alert, summary="different wording").key
+
+
+def test_unspecified_subject_of_another_metric_takes_the_story_s_victims() -> None:
+    desk = Desk()
+    desk.read(fig(22, group="soldiers"), fig(39, metric=Metric.INJURED, group=""))
+    assert set(desk.story.state.series) == {"killed|soldiers|event", "injured|soldiers|event"}

@@ -107,7 +107,7 @@ def detect_changes(
     if not tracked:
         return Changes((), new_state)
 
-    drafts: list[_Draft] = []
+    drafts = []
     if not state.tracked:
         # The new_story alert carries this article's figures; a new_figure for each would be noise.
         drafts.append(_Draft(AlertType.NEW_STORY))
@@ -156,11 +156,15 @@ def _by_series(figures: Iterable[Figure], state: StoryState) -> dict[str, list[F
 
 
 def _default_group(figure: Figure, figures: Sequence[Figure], state: StoryState) -> str:
-    """The subject of "the death toll rose to 40": what this article or story counts for that metric."""
+    """The subject of "the death toll rose to 40": what this article or story counts."""
+    event = ScopeKind.EVENT
     for candidates in (
         [f.subject_group for f in figures if f.metric is figure.metric and f.scope == figure.scope],
         [f.subject_group for f in figures if f.metric is figure.metric],
         [s.subject_group for s in state.series.values() if s.metric is figure.metric],
+        # "39 injured" in a story about soldiers killed: the story's victims.
+        [f.subject_group for f in figures if f.scope.kind is event and f.metric is Metric.KILLED],
+        [s.subject_group for s in state.series.values() if s.scope.kind is event],
     ):
         named = [g for g in candidates if g]
         if named:
@@ -198,7 +202,11 @@ def _headline(current: Sequence[Figure]) -> Figure:
 def _voice(current: Sequence[Figure], headline: Figure) -> Figure:
     """Who stands behind the headline: the first named source giving a consistent value."""
     for f in current:
-        if f.attributed_to and not f.quantity.is_vague and consistent(f.quantity, headline.quantity):
+        if (
+            f.attributed_to
+            and not f.quantity.is_vague
+            and consistent(f.quantity, headline.quantity)
+        ):
             return f
     return headline
 
@@ -258,7 +266,9 @@ def _update_series(
 
     headline = _headline(current)
     voice = _voice(current, headline)
-    head_step = _step(voice, observed)
+    # The value as the article headlines it ("at least 22"), in the words of the named
+    # source that gives it ("the death toll has increased to 22," Dogan said).
+    head_step = replace(_step(voice, observed), quantity=headline.quantity)
     prev = series.head
     became_head = False
     if prev is None:
@@ -339,7 +349,9 @@ def open_conflicts(series: Series) -> list[FigureStep]:
     return [
         s
         for s in series.by_source.values()
-        if s.source != head.source and not s.quantity.is_vague and not consistent(s.quantity, head.quantity)
+        if s.source != head.source
+        and not s.quantity.is_vague
+        and not consistent(s.quantity, head.quantity)
     ]
 
 
@@ -426,11 +438,12 @@ def _render_figure(draft: _Draft, story: Story, observed: Observed) -> Alert:
     elif prev is not None:
         arrow = "↑" if draft.type is AlertType.FIGURE_RISE else "↓"
         summary = (
-            f"{f.metric.value.capitalize()} {arrow} {prev.quantity.display()} → {f.quantity.display()}"
-            f" ({series.subject or series.subject_group}; {source})"
+            f"{f.metric.value.capitalize()} {arrow} {prev.quantity.display()} → "
+            f"{f.quantity.display()} ({series.subject or series.subject_group}; {source})"
         )
     else:
-        summary = f"New figure: {f.quantity.display()} {series.subject or series.subject_group} {f.metric.value}"
+        who = series.subject or series.subject_group
+        summary = f"New figure: {f.quantity.display()} {who} {f.metric.value}"
         summary += f" ({series.scope.key}; {source})"
     return Alert(
         **_base(draft.type, story, observed),
@@ -453,7 +466,9 @@ def _render_figure(draft: _Draft, story: Story, observed: Observed) -> Alert:
 
 def _lead_series(state: StoryState, article_id: str) -> Series | None:
     """The series that headlines a story: the gravest metric of the event, this article's first."""
-    event = [s for s in state.series.values() if s.scope.kind is ScopeKind.EVENT and s.head is not None]
+    event = [
+        s for s in state.series.values() if s.scope.kind is ScopeKind.EVENT and s.head is not None
+    ]
     if not event:
         return None
 
@@ -473,21 +488,27 @@ def _render_new_story(story: Story, state: StoryState, observed: Observed) -> Al
     lead = _lead_series(state, observed.article.id)
     base = _base(AlertType.NEW_STORY, story, observed)
     if lead is None or lead.head is None:  # tracked through a non-event figure only
-        return Alert(**base, severity=severity_for(AlertType.NEW_STORY), summary=f"New story: {story.title}")
+        return Alert(
+            **base, severity=severity_for(AlertType.NEW_STORY), summary=f"New story: {story.title}"
+        )
     head = lead.head
     others = [
         f"{s.head.quantity.display()} {s.metric.value}"
         for s in state.series.values()
         if s is not lead and s.head is not None and s.scope.kind is ScopeKind.EVENT
     ]
-    summary = f"New story: {head.quantity.display()} {lead.subject or lead.subject_group} {lead.metric.value}"
+    who = lead.subject or lead.subject_group
+    summary = f"New story: {head.quantity.display()} {who} {lead.metric.value}"
     summary += f" ({head.source})"
     if others:
         summary += "; also " + ", ".join(others)
     return Alert(
         **base,
         severity=severity_for(
-            AlertType.NEW_STORY, metric=lead.metric, scope=ScopeKind.EVENT, value=head.quantity.value
+            AlertType.NEW_STORY,
+            metric=lead.metric,
+            scope=ScopeKind.EVENT,
+            value=head.quantity.value,
         ),
         summary=summary,
         sentence=head.sentence,
@@ -523,7 +544,10 @@ def _render_revised(
     added = _figure_lines(new) - _figure_lines(old)
     parts = []
     if gone or added:
-        parts.append("figures: " + "; ".join([*(f"−{g}" for g in sorted(gone)), *(f"+{a}" for a in sorted(added))]))
+        parts.append(
+            "figures: "
+            + "; ".join([*(f"−{g}" for g in sorted(gone)), *(f"+{a}" for a in sorted(added))])
+        )
     if _statement_keys(old) != _statement_keys(new):
         parts.append("statements changed")
     return Alert(
@@ -546,7 +570,9 @@ def _statement_keys(e: Extraction) -> set[tuple[str, str]]:
     return {(speaker_key(s.speaker), " ".join(s.text.split())) for s in e.statements if s.official}
 
 
-def _claim_fingerprint(e: Extraction) -> tuple[frozenset[tuple[object, ...]], frozenset[tuple[str, str]]]:
+def _claim_fingerprint(
+    e: Extraction,
+) -> tuple[frozenset[tuple[object, ...]], frozenset[tuple[str, str]]]:
     figures = frozenset(
         (
             f.metric,

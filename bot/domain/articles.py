@@ -30,7 +30,9 @@ def canonical_url(url: str) -> str:
     if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
         host = f"{host}:{port}"
     query = sorted(
-        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING_PARAMS.match(k)
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not _TRACKING_PARAMS.match(k)
     )
     path = parts.path or "/"
     if len(path) > 1 and path.endswith("/"):
@@ -38,7 +40,9 @@ def canonical_url(url: str) -> str:
     return urlunsplit((scheme, host, path, urlencode(query), ""))
 
 
-def article_identity(*, guid: str | None = None, url: str | None = None, filename: str | None = None) -> str:
+def article_identity(
+    *, guid: str | None = None, url: str | None = None, filename: str | None = None
+) -> str:
     """The stable identity of an article: guid, else canonical URL, else file name."""
     if guid and guid.strip():
         return f"guid:{guid.strip()}"

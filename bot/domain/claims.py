@@ -195,5 +195,7 @@ class Extraction:
     def impact_figures(self) -> tuple[Figure, ...]:
         """Figures about this event as it stands now: what makes a story worth tracking."""
         return tuple(
-            f for f in self.figures if f.temporal is Temporal.CURRENT and f.scope.kind is ScopeKind.EVENT
+            f
+            for f in self.figures
+            if f.temporal is Temporal.CURRENT and f.scope.kind is ScopeKind.EVENT
         )

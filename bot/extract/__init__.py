@@ -1,1 +1,206 @@
-"""Claim extraction: figures and statements from article text, with evidence."""
+"""Claim extraction: figures and statements from article text, with evidence.
+
+``extract(text)`` is pure and deterministic and never raises. It is rule-based (regex
+and word lists, no model), so it is fast (hundreds of articles per second) and every
+decision can be traced to a rule.
+
+Pipeline: split sentences (``sentences``) → per sentence, find speech events
+(``attribution``) and figures (``figures``) → collect the article's speakers and their
+fullest names (``speakers.ArticleSpeakers``) → resolve speakers in article order
+(pronouns, office titles) and attach each figure to the speech event that covers it →
+build ``Statement``s (``statements``).
+
+Offsets: every ``Evidence`` satisfies ``text[e.start:e.end] == e.sentence``. The
+``title`` is accepted for context but nothing is extracted from it (its offsets would
+not refer to ``text``).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+
+from bot.domain.claims import Evidence, Extraction, Figure, Statement
+from bot.extract.attribution import Kind, SpeechEvent, quote_spans, speech_events
+from bot.extract.figures import SentenceFigure, figures_in_sentence
+from bot.extract.sentences import split_sentences
+from bot.extract.speakers import ArticleSpeakers, resolve_speaker, speaker_key
+from bot.extract.statements import Resolved, SpeakerTracker, build_statement
+
+__all__ = ["extract", "resolve_speaker", "speaker_key"]
+
+_log = logging.getLogger(__name__)
+
+MAX_TEXT = 200_000
+"""Longer inputs are cut: no news article is this long, and the bound keeps time linear."""
+
+
+@dataclass(slots=True)
+class _Sentence:
+    start: int
+    end: int
+    text: str
+    quotes: list[tuple[int, int]]
+    opens_in_quote: bool
+    events: list[SpeechEvent]
+    figures: list[SentenceFigure]
+
+
+def extract(text: str, *, title: str = "") -> Extraction:
+    """Figures and statements of one article (``title`` is context only; see module doc)."""
+    del title  # reserved: nothing is extracted from the title (offsets must refer to text)
+    try:
+        return _extract(text[:MAX_TEXT] if isinstance(text, str) else "")
+    except Exception:  # pragma: no cover - a safety net; tests drive it with garbage
+        _log.exception("extraction failed; returning no claims")
+        return Extraction()
+
+
+def _extract(text: str) -> Extraction:
+    sentences = _analyse(text)
+    registry = ArticleSpeakers(text)
+    for s in sentences:
+        for e in s.events:
+            if e.mention.kind is Kind.PERSON:
+                registry.add_person(e.mention.name, e.mention.role)
+            elif e.mention.kind is Kind.BODY:
+                registry.add_body(e.mention.name)
+    registry.finish()
+
+    tracker = SpeakerTracker(registry)
+    figures: list[Figure] = []
+    statements: list[tuple[str, Statement]] = []
+    last_direct: Resolved | None = None
+    for s in sentences:
+        evidence = Evidence(s.text, s.start, s.end)
+        resolved = [tracker.resolve(e.mention) for e in s.events]
+        for f in s.figures:
+            who = _attribution(f, s.events, resolved)
+            attributed_to = who.speaker if who is not None and who.attributable else None
+            role = who.role if who is not None else None
+            figures.append(
+                Figure(
+                    metric=f.metric,
+                    quantity=f.quantity,
+                    subject=f.subject,
+                    subject_group=f.subject_group,
+                    evidence=evidence,
+                    scope=f.scope,
+                    temporal=f.temporal,
+                    attributed_to=attributed_to,
+                    attributed_role=role,
+                    framed_as_update=f.framed_as_update,
+                )
+            )
+        made = False
+        for e, who in zip(s.events, resolved, strict=True):
+            if who is None:
+                continue
+            st = build_statement(e, who, s.text, evidence)
+            if st is not None:
+                statements.append((who.key, st))
+                made = True
+                last_direct = who if st.direct else None
+        if not made and not s.events:
+            # A quotation continuing the previous speaker's direct quote.
+            if (
+                last_direct is not None
+                and s.quotes
+                and (s.opens_in_quote or s.text.lstrip()[:1] in '"“')
+            ):
+                a, b = s.quotes[0]
+                quote = s.text[a:b].strip()
+                if quote:
+                    statements.append(
+                        (
+                            last_direct.key,
+                            Statement(
+                                speaker=last_direct.speaker,
+                                role=last_direct.role,
+                                verb="say",
+                                text=quote,
+                                direct=True,
+                                evidence=evidence,
+                                official=last_direct.official,
+                            ),
+                        )
+                    )
+            else:
+                last_direct = None
+    final = tuple(
+        replace(st, aliases=registry.aliases(key, st.speaker)) if key else st
+        for key, st in statements
+    )
+    return Extraction(figures=_dedupe(figures), statements=final)
+
+
+def _analyse(text: str) -> list[_Sentence]:
+    out: list[_Sentence] = []
+    open_quote = False
+    for start, end in split_sentences(text):
+        sent = text[start:end]
+        if sent[:1] in '"“':
+            open_quote = False
+        was_open = open_quote
+        quotes, open_quote = quote_spans(sent, open_quote)
+        out.append(
+            _Sentence(
+                start=start,
+                end=end,
+                text=sent,
+                quotes=quotes,
+                opens_in_quote=was_open,
+                events=speech_events(sent, quotes),
+                figures=figures_in_sentence(sent),
+            )
+        )
+    return out
+
+
+def _attribution(
+    f: SentenceFigure, events: list[SpeechEvent], resolved: list[Resolved | None]
+) -> Resolved | None:
+    """The speaker whose reported content covers the figure, if any.
+
+    A verb-first event ("X said 33 were killed") covers what follows it; a fronted one
+    ("…33 were killed, X said") what precedes its subject. The nearest covering event wins.
+    """
+    best: tuple[int, Resolved | None] | None = None
+    for e, who in zip(events, resolved, strict=True):
+        if e.mention.start <= f.start < e.mention.end:
+            continue  # the number is part of the speaker phrase ("two officials said")
+        if not e.fronted and e.verb_end <= f.start + 1:
+            dist = f.start - e.verb_end
+        elif (
+            (e.fronted
+            and e.mention.start >= f.end - 1)
+            or (e.fronted and e.verb_start >= f.end and e.mention.start > e.verb_start)
+        ):
+            dist = min(abs(e.mention.start - f.end), abs(e.verb_start - f.end))
+        else:
+            continue
+        if best is None or dist < best[0]:
+            best = (dist, who)
+    return best[1] if best is not None else None
+
+
+def _dedupe(figures: list[Figure]) -> tuple[Figure, ...]:
+    seen: set[tuple[object, ...]] = set()
+    out: list[Figure] = []
+    for f in figures:
+        k = (
+            f.metric,
+            f.quantity.value,
+            f.quantity.high,
+            f.quantity.qualifier,
+            f.subject_group,
+            f.scope,
+            f.temporal,
+            f.attributed_to,
+            f.evidence.start,
+        )
+        if k in seen:
+            continue
+        seen.add(k)
+        out.append(f)
+    return tuple(out)

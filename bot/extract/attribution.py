@@ -33,13 +33,14 @@ from bot.extract.lexicon import (
     ROLE_WORDS,
     SPEECH_VERBS,
     UNNAMED_HEADS,
+    words,
 )
 
 TOKEN_RE = re.compile(
     r"(?:[A-Za-z]\.){2,}|[^\W\d_](?:[\w'’\-]|\.(?=[A-Za-z]\.))*|\d[\d,.]*\d|\d|[^\w\s]"
 )
 
-_QUOTE_CHARS = "\"“”„«»"
+_QUOTE_CHARS = '"“”„«»'
 
 
 class Kind(StrEnum):
@@ -89,17 +90,54 @@ _SPEECH_RE = re.compile(
     r"|(?P<verb>" + "|".join(sorted(SPEECH_VERBS, key=len, reverse=True)) + r"))\b",
     re.IGNORECASE,
 )
-_SKIP_BEFORE_VERB = frozenset(
+_SKIP_BEFORE_VERB = words(
     """
     has have had also later previously earlier again further recently then repeatedly
     separately subsequently reportedly publicly initially first would will did does not
     once already last late now today yesterday
-    """.split()
+    """
 )
-_NP_FUNCTION = frozenset({"of", "for", "the", "a", "an", "and", "de", "al", "el", "bin", "van",
-                          "von", "der", "la", "le", "du", "da", "&"})
-_DETERMINERS = frozenset({"the", "a", "an", "two", "three", "four", "five", "several",
-                          "some", "many", "other", "both", "one", "another", "senior"})
+_NP_FUNCTION = frozenset(
+    {
+        "of",
+        "for",
+        "the",
+        "a",
+        "an",
+        "and",
+        "de",
+        "al",
+        "el",
+        "bin",
+        "van",
+        "von",
+        "der",
+        "la",
+        "le",
+        "du",
+        "da",
+        "&",
+    }
+)
+_DETERMINERS = frozenset(
+    {
+        "the",
+        "a",
+        "an",
+        "two",
+        "three",
+        "four",
+        "five",
+        "several",
+        "some",
+        "many",
+        "other",
+        "both",
+        "one",
+        "another",
+        "senior",
+    }
+)
 _NP_LOWER = (
     ROLE_WORDS
     | ROLE_MODIFIERS
@@ -107,21 +145,40 @@ _NP_LOWER = (
     | UNNAMED_HEADS
     | MEDIA_WORDS
     | GROUP_PLURAL_HEADS
-    | frozenset(
+    | words(
         """
         state-run state-owned news armed coast border government opposition human rights
         presidency ruling turkish-backed authorities officials spokesperson unnamed
         anonymous hospital rescue aid civil defence protection weather meteorological
         geological survey disaster management red cross crescent relief ministry
-        """.split()
+        """
     )
 )
-_RELATIVE = frozenset({"which", "who", "whose", "where", "when", "that", "reporting",
-                       "speaking", "writing", "according", "while", "and", "but"})
+_RELATIVE = frozenset(
+    {
+        "which",
+        "who",
+        "whose",
+        "where",
+        "when",
+        "that",
+        "reporting",
+        "speaking",
+        "writing",
+        "according",
+        "while",
+        "and",
+        "but",
+    }
+)
 _ADVERBIAL_AFTER = re.compile(
     r"^[\s,]*(?:(?:on|in|at|during|late|earlier|this|last|yesterday|today|tonight|later|"
-    r"after|before|via|through|from|with|by|as|early|to|overnight|shortly)\b[^\"“”;:]*)?[.!?\s]*$",
+    r"after|before|via|through|from|with|by|early|overnight|shortly)\b[^\"“”;:]*)?[.!?\s]*$",
     re.IGNORECASE,
+)
+# Between a verb and a direct quotation: "wrote on Twitter: \"…", "said in a statement: \"…".
+_BEFORE_QUOTE = re.compile(
+    r"[\s:,]*(?:(?:on|in|at|during|via|through|to)\b[^\"“”:]{0,60})?[\s:,]*", re.IGNORECASE
 )
 _LEADING_THE = re.compile(r"^(?:the|The)\s+")
 
@@ -183,8 +240,9 @@ def classify(
     text = sentence[start:end]
     lows = [_low(w) for w in words]
     if len(words) == 1 and lows[0] in PRONOUNS:
-        return Mention(Kind.PRONOUN, text, lows[0], None, start, end,
-                       plural=lows[0] in ("they", "we"))
+        return Mention(
+            Kind.PRONOUN, text, lows[0], None, start, end, plural=lows[0] in ("they", "we")
+        )
     # Determiners first: "a senior Turkish official", "two officials", "the ministry".
     i = 0
     det = ""
@@ -202,8 +260,10 @@ def classify(
     # Stephane Dujarric", "Turkey's U.N. Ambassador Feridun Sinirlioglu", "Mr Altun").
     last_title = -1
     for j, lw in enumerate(core_lows):
-        if lw in ROLE_WORDS or lw in HONORIFICS or (
-            lw == "general" and j > 0 and core_lows[j - 1] == "secretary"
+        if (
+            lw in ROLE_WORDS
+            or lw in HONORIFICS
+            or (lw == "general" and j > 0 and core_lows[j - 1] == "secretary")
         ):
             last_title = j
     name_toks = core[last_title + 1 :]
@@ -232,34 +292,52 @@ def classify(
             display = name
             if title_words and honorific_only:
                 display = " ".join([*title_words, *name_toks])
-            return Mention(Kind.PERSON, text, display, role_text, start, end,
-                           non_official_role=non_official)
-    if any(lw in MEDIA_WORDS for lw in core_lows) and not any(
-        lw in BODY_WORDS - {"agency"} for lw in core_lows
-    ):
+            return Mention(
+                Kind.PERSON, text, display, role_text, start, end, non_official_role=non_official
+            )
+    # The head noun: the last office/body/group word before the first preposition
+    # ("the governor of … Hatay" → governor; "Syrian Observatory for Human Rights" →
+    # observatory; "an official in Turkey" → official).
+    cut = len(core_lows)
+    for j, lw in enumerate(core_lows):
+        if j > 0 and lw in ("of", "for", "in", "at", "from", "on", "with", "part", "to"):
+            cut = j
+            break
+    pre = core_lows[:cut]
+    head_j = len(pre) - 1
+    for j in range(len(pre) - 1, -1, -1):
+        if pre[j] in _HEAD_WORDS:
+            head_j = j
+            break
+    head = pre[head_j]
+    if any(lw in MEDIA_WORDS for lw in core_lows) and head not in BODY_WORDS - {"agency"}:
         return Mention(Kind.MEDIA, text, bare, None, start, end)
-    head = core_lows[-1]
     plural = head in GROUP_PLURAL_HEADS or (det not in ("", "the", "a", "an", "one"))
-    if det in ("a", "an", "one") or plural or head in UNNAMED_HEADS:
-        if head in BODY_WORDS and head not in UNNAMED_HEADS and det == "the" and any(
-            _is_cap(w) for w in core
-        ):
-            pass  # "the Syrian Observatory": a body, handled below
-        elif not (len(core) == 1 and _is_cap(core[0]) and head not in GROUP_PLURAL_HEADS):
-            return Mention(Kind.UNNAMED, text, bare, role, start, end, plural=plural,
-                           non_official_role=True)
-    if any(lw in BODY_WORDS for lw in core_lows) or any(lw in PLACE_BODIES for lw in core_lows):
-        if any(lw in ROLE_WORDS for lw in core_lows) and core_lows[-1] in ROLE_WORDS:
-            return Mention(Kind.ROLE, text, bare, bare, start, end)
-        return Mention(Kind.BODY, text, bare, None, start, end)
-    if any(lw in ROLE_WORDS for lw in core_lows):
+    proper_body = head in BODY_WORDS and any(_is_cap(w) for w in core)
+    if (det in ("a", "an", "one") or plural or head in UNNAMED_HEADS) and not (
+        proper_body and head not in GROUP_PLURAL_HEADS
+    ):
+        if not (len(core) == 1 and _is_cap(core[0]) and head not in GROUP_PLURAL_HEADS):
+            return Mention(
+                Kind.UNNAMED, text, bare, role, start, end, plural=plural, non_official_role=True
+            )
+    if head in ROLE_WORDS:
         return Mention(Kind.ROLE, text, bare, bare, start, end, non_official_role=non_official)
+    if head in BODY_WORDS or head in PLACE_BODIES:
+        return Mention(Kind.BODY, text, bare, None, start, end)
     if all(_is_cap(w) or w.lower() in _NP_FUNCTION for w in core) and _is_cap(core[-1]):
         if len(core) <= 5:
-            return Mention(Kind.PERSON, text, " ".join(core), role, start, end,
-                           non_official_role=non_official)
-    return Mention(Kind.UNNAMED, text, bare, role, start, end, plural=plural,
-                   non_official_role=True)
+            return Mention(
+                Kind.PERSON, text, " ".join(core), role, start, end, non_official_role=non_official
+            )
+    return Mention(
+        Kind.UNNAMED, text, bare, role, start, end, plural=plural, non_official_role=True
+    )
+
+
+_HEAD_WORDS = (
+    ROLE_WORDS | BODY_WORDS | UNNAMED_HEADS | GROUP_PLURAL_HEADS | frozenset({"secretary-general"})
+)
 
 
 def _np_start(toks: list[tuple[str, int, int]], end_i: int, floor: int) -> int:
@@ -334,29 +412,49 @@ def _subject_before(
                 return None, verb_i
             appos_text = sentence[toks[appos_lo][1] : toks[appos_hi - 1][2]]
             first_appos = _low(toks[appos_lo][0])
-            appos_is_name = all(
-                _is_cap(t[0]) and _low(t[0]) not in ROLE_WORDS | BODY_WORDS
-                for t in toks[appos_lo:appos_hi]
-            ) and appos_hi - appos_lo <= 4
+            appos_is_name = (
+                all(
+                    _is_cap(t[0]) and _low(t[0]) not in ROLE_WORDS | BODY_WORDS
+                    for t in toks[appos_lo:appos_hi]
+                )
+                and appos_hi - appos_lo <= 4
+            )
             head_mention = classify(sentence, toks, _np_start(toks, head_hi - 1, head_lo), head_hi)
             if appos_is_name:
                 head_text = sentence[toks[head_lo][1] : toks[head_hi - 1][2]]
                 if any(_low(t[0]) in ROLE_WORDS for t in toks[head_lo:head_hi]):
-                    m = classify(sentence, toks, appos_lo, appos_hi,
-                                 role=_LEADING_THE.sub("", head_text))
+                    m = classify(
+                        sentence, toks, appos_lo, appos_hi, role=_LEADING_THE.sub("", head_text)
+                    )
                     if m is not None and m.kind is Kind.PERSON:
                         return _widen(m, sentence, toks[head_lo][1], toks[appos_hi - 1][2]), head_lo
             if first_appos in _RELATIVE:
+                if any(_low(t[0]) in ROLE_WORDS for t in toks[head_lo:head_hi]):
+                    lo = head_lo
+                    if _low(toks[lo][0]) not in _DETERMINERS and not _is_cap(toks[lo][0]):
+                        return head_mention, head_lo
+                    return classify(sentence, toks, lo, head_hi), head_lo
                 return head_mention, head_lo
-            if head_mention is not None and head_mention.kind is Kind.PERSON and _valid_head(
-                toks[head_hi - 1][0]
+            if (
+                head_mention is not None
+                and head_mention.kind is Kind.PERSON
+                and _valid_head(toks[head_hi - 1][0])
             ):
-                m = classify(sentence, toks, _np_start(toks, head_hi - 1, head_lo), head_hi,
-                             role=_LEADING_THE.sub("", appos_text))
+                m = classify(
+                    sentence,
+                    toks,
+                    _np_start(toks, head_hi - 1, head_lo),
+                    head_hi,
+                    role=_LEADING_THE.sub("", appos_text),
+                )
                 if m is not None:
                     return _widen(m, sentence, m.start, toks[appos_hi - 1][2]), head_lo
-            if head_mention is not None and head_mention.kind in (Kind.BODY, Kind.ROLE,
-                                                                  Kind.UNNAMED, Kind.MEDIA):
+            if head_mention is not None and head_mention.kind in (
+                Kind.BODY,
+                Kind.ROLE,
+                Kind.UNNAMED,
+                Kind.MEDIA,
+            ):
                 return head_mention, head_lo
         return None, verb_i
     if not _valid_head(toks[i][0]):
@@ -369,6 +467,10 @@ def _subject_before(
             if any(w in UNNAMED_HEADS for w in seg):
                 return classify(sentence, toks, lo, i + 1), lo
         return None, verb_i
+    if _low(toks[i][0]) in PRONOUNS:
+        if i > 0 and _low(toks[i - 1][0]) in ("and", "or", "that", "which", "who"):
+            return None, verb_i  # "… and it said": too ambiguous to resolve
+        return classify(sentence, toks, i, i + 1), i
     lo = _np_start(toks, i, 0)
     if lo > i:
         return None, verb_i
@@ -376,13 +478,12 @@ def _subject_before(
 
 
 def _widen(m: Mention, sentence: str, start: int, end: int) -> Mention:
-    return Mention(m.kind, sentence[start:end], m.name, m.role, start, end, m.plural,
-                   m.non_official_role)
+    return Mention(
+        m.kind, sentence[start:end], m.name, m.role, start, end, m.plural, m.non_official_role
+    )
 
 
-def _subject_after(
-    sentence: str, toks: list[tuple[str, int, int]], verb_i: int
-) -> Mention | None:
+def _subject_after(sentence: str, toks: list[tuple[str, int, int]], verb_i: int) -> Mention | None:
     """Inverted subject: ``…," said Hashem Ahelbarra of Al Jazeera, reporting from …``."""
     j = verb_i + 1
     if j >= len(toks):
@@ -462,8 +563,9 @@ def speech_events(sentence: str, quotes: list[tuple[int, int]]) -> list[SpeechEv
             after = sentence[mention.end :]
             fronted = bool(re.fullmatch(r"[\s.,;:!?\"”’)]*", after))
             c_start, c_end = (0, m.start()) if fronted else (mention.end, len(sentence))
-            events.append(SpeechEvent(mention, "say", m.start(), m.end(), fronted, c_start,
-                                      c_end, False))
+            events.append(
+                SpeechEvent(mention, "say", m.start(), m.end(), fronted, c_start, c_end, False)
+            )
             continue
         if m.group("call"):
             lemma = CALL_VERBS[m.group("call").lower()]
@@ -474,8 +576,16 @@ def speech_events(sentence: str, quotes: list[tuple[int, int]]) -> list[SpeechEv
             lemma = SPEECH_VERBS[word]
             if word == "say" and verb_i > 0 and _low(toks[verb_i - 1][0]) in ("to", "not"):
                 continue
-        if verb_i > 0 and _low(toks[verb_i - 1][0]) in ("to", "be", "been", "being", "was",
-                                                         "were", "is", "are"):
+        if verb_i > 0 and _low(toks[verb_i - 1][0]) in (
+            "to",
+            "be",
+            "been",
+            "being",
+            "was",
+            "were",
+            "is",
+            "are",
+        ):
             continue  # "to say", "were confirmed dead", "is reported"
         mention, subj_lo = _subject_before(sentence, toks, verb_i)
         fronted = False
@@ -510,9 +620,10 @@ def _make_event(
     before_words = len(before.split())
     adverbial = bool(_ADVERBIAL_AFTER.match(after)) or (
         lemma == "tell"
-        and " that " not in after
+        and not re.search(r"\bthat\b", after)
         and ":" not in after
         and not any(q in after for q in _QUOTE_CHARS)
+        and len(after.split()) <= 8
     )
     fronted = inverted or (before_words >= 3 and adverbial)
     if lemma == "tell" and not fronted:
@@ -537,11 +648,16 @@ def _make_event(
     c_start += lead.end() if lead else 0
     direct = False
     for qa, qb in quotes:
-        if qa - 1 <= c_start <= qa and re.fullmatch(r"[\s.,!?\"”’]*", sentence[qb:]):
+        if (
+            qa >= c_start - 1
+            and _BEFORE_QUOTE.fullmatch(sentence[c_start : max(c_start, qa - 1)])
+            and re.fullmatch(r"[\s.,!?\"”’]*", sentence[qb:])
+        ):
             c_start, direct = qa, True
             c_end = qb
             break
     else:
         c_end = len(sentence.rstrip(" .!?"))
-    return SpeechEvent(mention, lemma, m.start(), verb_end, False, c_start, max(c_start, c_end),
-                       direct)
+    return SpeechEvent(
+        mention, lemma, m.start(), verb_end, False, c_start, max(c_start, c_end), direct
+    )

@@ -10,6 +10,11 @@ from __future__ import annotations
 
 from bot.domain.claims import Metric
 
+
+def words(block: str) -> frozenset[str]:
+    """A word set written as a whitespace-separated block (keeps long lists readable)."""
+    return frozenset(block.split())
+
 # --- metric triggers ------------------------------------------------------------------------
 
 # Words that, *after* a number and its noun phrase ("33 soldiers were killed", "39 injured",
@@ -153,46 +158,136 @@ TOLL_METRICS: dict[str, Metric] = {
 # "solders" (a real typo) and "personnel" compare.
 _GROUPS: dict[str, tuple[str, ...]] = {
     "soldiers": (
-        "soldier", "soldiers", "solder", "solders", "troop", "troops", "personnel",
-        "serviceman", "servicemen", "servicemembers", "marines", "marine", "paratroopers",
-        "conscripts", "conscript", "sailors", "airmen", "commandos", "guardsmen", "forces",
-        "peacekeepers", "peacekeeper",
+        "soldier",
+        "soldiers",
+        "solder",
+        "solders",
+        "troop",
+        "troops",
+        "personnel",
+        "serviceman",
+        "servicemen",
+        "servicemembers",
+        "marines",
+        "marine",
+        "paratroopers",
+        "conscripts",
+        "conscript",
+        "sailors",
+        "airmen",
+        "commandos",
+        "guardsmen",
+        "forces",
+        "peacekeepers",
+        "peacekeeper",
     ),
     "people": (
-        "people", "persons", "person", "individuals", "individual", "residents", "resident",
-        "villagers", "villager", "inhabitants", "locals", "citizens", "victims", "survivors",
-        "others", "men", "man", "adults",
+        "people",
+        "persons",
+        "person",
+        "individuals",
+        "individual",
+        "residents",
+        "resident",
+        "villagers",
+        "villager",
+        "inhabitants",
+        "locals",
+        "citizens",
+        "victims",
+        "survivors",
+        "others",
+        "men",
+        "man",
+        "adults",
     ),
     "civilians": ("civilian", "civilians", "non-combatants", "noncombatants"),
     "children": (
-        "child", "children", "kids", "boys", "boy", "girls", "girl", "schoolchildren",
-        "babies", "baby", "infants", "infant", "minors", "toddlers", "teenagers", "teens",
-        "schoolgirls", "schoolboys",
+        "child",
+        "children",
+        "kids",
+        "boys",
+        "boy",
+        "girls",
+        "girl",
+        "schoolchildren",
+        "babies",
+        "baby",
+        "infants",
+        "infant",
+        "minors",
+        "toddlers",
+        "teenagers",
+        "teens",
+        "schoolgirls",
+        "schoolboys",
     ),
     "women": ("woman", "women"),
     "police": (
-        "police", "policemen", "policeman", "policewomen", "officers", "officer", "cops",
-        "gendarmes", "constables", "troopers",
+        "police",
+        "policemen",
+        "policeman",
+        "policewomen",
+        "officers",
+        "officer",
+        "cops",
+        "gendarmes",
+        "constables",
+        "troopers",
     ),
     "migrants": ("migrants", "migrant", "refugees", "refugee", "asylum-seekers"),
     "workers": (
-        "workers", "worker", "miners", "miner", "labourers", "laborers", "employees",
-        "employee", "staff", "staffers", "contractors",
+        "workers",
+        "worker",
+        "miners",
+        "miner",
+        "labourers",
+        "laborers",
+        "employees",
+        "employee",
+        "staff",
+        "staffers",
+        "contractors",
     ),
     "passengers": ("passengers", "passenger", "commuters", "travellers", "travelers"),
     "crew": ("crew", "crewmen", "crewmembers", "seafarers"),
     "students": ("students", "student", "pupils", "pupil", "schoolgirls"),
-    "protesters": ("protesters", "protester", "protestors", "protestor", "demonstrators",
-                   "demonstrator", "rioters"),
-    "militants": ("militants", "militant", "fighters", "fighter", "insurgents", "insurgent",
-                  "rebels", "rebel", "gunmen", "gunman", "jihadists", "attackers"),
-    "rescuers": ("rescuers", "rescuer", "firefighters", "firefighter", "firemen",
-                 "volunteers"),
-    "health workers": ("medics", "medic", "doctors", "doctor", "nurses", "nurse",
-                       "paramedics"),
+    "protesters": (
+        "protesters",
+        "protester",
+        "protestors",
+        "protestor",
+        "demonstrators",
+        "demonstrator",
+        "rioters",
+    ),
+    "militants": (
+        "militants",
+        "militant",
+        "fighters",
+        "fighter",
+        "insurgents",
+        "insurgent",
+        "rebels",
+        "rebel",
+        "gunmen",
+        "gunman",
+        "jihadists",
+        "attackers",
+    ),
+    "rescuers": ("rescuers", "rescuer", "firefighters", "firefighter", "firemen", "volunteers"),
+    "health workers": ("medics", "medic", "doctors", "doctor", "nurses", "nurse", "paramedics"),
     "journalists": ("journalists", "journalist", "reporters", "reporter"),
-    "tourists": ("tourists", "tourist", "visitors", "holidaymakers", "hikers", "climbers",
-                 "trekkers", "skiers"),
+    "tourists": (
+        "tourists",
+        "tourist",
+        "visitors",
+        "holidaymakers",
+        "hikers",
+        "climbers",
+        "trekkers",
+        "skiers",
+    ),
     "pilgrims": ("pilgrims", "worshippers", "worshipers", "faithful"),
     "prisoners": ("prisoners", "inmates", "detainees", "hostages", "suspects"),
     "patients": ("patients", "patient"),
@@ -218,7 +313,7 @@ MODIFIER_GROUPS: dict[tuple[str, str], str] = {
 COMPOUND_HEADS = frozenset({"members"})
 
 # Nouns that are never people: a number before one of these is not a casualty figure.
-NON_PERSON_NOUNS = frozenset(
+NON_PERSON_NOUNS = words(
     """
     year years month months week weeks day days hour hours minute minutes second seconds
     decade decades century centuries time times
@@ -245,7 +340,7 @@ NON_PERSON_NOUNS = frozenset(
     attack attacks strike strikes raid raids incident incidents fire fires blaze blazes
     round rounds time-zone cabinet percent. count counts charge charges
     tent tents meal meals package packages kit kits unit units team teams squad squads
-    """.split()
+    """
 )
 
 # Verbs before a number that make it a population figure, not an impact: "home to 3 million",
@@ -259,42 +354,71 @@ HOST_CONTEXT = (
 # --- speakers --------------------------------------------------------------------------------
 
 SPEECH_VERBS: dict[str, str] = {
-    "said": "say", "says": "say", "say": "say",
-    "told": "tell", "tells": "tell",
-    "added": "add", "adds": "add",
-    "warned": "warn", "warns": "warn",
-    "condemned": "condemn", "condemns": "condemn",
-    "voiced": "voice", "voices": "voice",
-    "accused": "accuse", "accuses": "accuse",
-    "claimed": "claim", "claims": "claim",
-    "promised": "promise", "promises": "promise",
-    "urged": "urge", "urges": "urge",
-    "wrote": "write", "writes": "write",
-    "confirmed": "confirm", "confirms": "confirm",
-    "denied": "deny", "denies": "deny",
-    "announced": "announce", "announces": "announce",
-    "expressed": "express", "expresses": "express",
-    "reiterated": "reiterate", "reiterates": "reiterate",
+    "said": "say",
+    "says": "say",
+    "say": "say",
+    "told": "tell",
+    "tells": "tell",
+    "added": "add",
+    "adds": "add",
+    "warned": "warn",
+    "warns": "warn",
+    "condemned": "condemn",
+    "condemns": "condemn",
+    "voiced": "voice",
+    "voices": "voice",
+    "accused": "accuse",
+    "accuses": "accuse",
+    "claimed": "claim",
+    "claims": "claim",
+    "promised": "promise",
+    "promises": "promise",
+    "urged": "urge",
+    "urges": "urge",
+    "wrote": "write",
+    "writes": "write",
+    "confirmed": "confirm",
+    "confirms": "confirm",
+    "denied": "deny",
+    "denies": "deny",
+    "announced": "announce",
+    "announces": "announce",
+    "expressed": "express",
+    "expresses": "express",
+    "reiterated": "reiterate",
+    "reiterates": "reiterate",
     "stated": "state",
-    "noted": "note", "notes": "note",
-    "insisted": "insist", "insists": "insist",
+    "noted": "note",
+    "notes": "note",
+    "insisted": "insist",
+    "insists": "insist",
     "explained": "explain",
-    "declared": "declare", "declares": "declare",
-    "vowed": "vow", "vows": "vow",
-    "pledged": "pledge", "pledges": "pledge",
-    "threatened": "threaten", "threatens": "threaten",
-    "demanded": "demand", "demands": "demand",
+    "declared": "declare",
+    "declares": "declare",
+    "vowed": "vow",
+    "vows": "vow",
+    "pledged": "pledge",
+    "pledges": "pledge",
+    "threatened": "threaten",
+    "threatens": "threaten",
+    "demanded": "demand",
+    "demands": "demand",
     "appealed": "appeal",
     "acknowledged": "acknowledge",
     "tweeted": "tweet",
     "stressed": "stress",
-    "criticised": "criticise", "criticized": "criticise",
-    "blamed": "blame", "blames": "blame",
+    "criticised": "criticise",
+    "criticized": "criticise",
+    "blamed": "blame",
+    "blames": "blame",
     "welcomed": "welcome",
     "rejected": "reject",
-    "reported": "report", "reports": "report",
-    "estimated": "estimate", "estimates": "estimate",
-    "puts": "put", "put": "put",
+    "reported": "report",
+    "reports": "report",
+    "estimated": "estimate",
+    "estimates": "estimate",
+    "puts": "put",
+    "put": "put",
 }
 # Verbs that take "for"/"on": "called for a ceasefire", "called on Russia to …".
 CALL_VERBS = {"called": "call", "calls": "call", "calling": "call", "call": "call"}
@@ -305,7 +429,7 @@ ATTRIBUTION_ONLY_VERBS = frozenset({"report", "put", "estimate"})
 PRONOUNS = frozenset({"he", "she", "it", "they", "we", "i"})
 
 # Words that name an office. Lower-cased; multiword titles are matched token by token.
-ROLE_WORDS = frozenset(
+ROLE_WORDS = words(
     """
     president vice-president prime minister ministers secretary-general secretary general
     governor governors mayor mayors ambassador envoy director director-general spokesman
@@ -318,24 +442,41 @@ ROLE_WORDS = frozenset(
     prof. dr. dr emperor sultan emir ayatollah cardinal archbishop bishop marshal admiral
     undersecretary under-secretary chief-of-staff minister-president speaker councillor
     councilor officer officers
-    """.split()
+    """
 )
 # Offices' modifiers that may sit inside a role phrase ("communications director",
 # "foreign minister", "police chief").
-ROLE_MODIFIERS = frozenset(
+ROLE_MODIFIERS = words(
     """
     foreign interior defence defense health communications deputy senior junior acting
     former top regional provincial district local state national federal police fire
     emergency security military army navy finance economy justice home public disaster
     rescue relief humanitarian county city municipal assistant associate executive
     press information transport transportation energy education environment agriculture
-    """.split()
+    """
 )
 
-HONORIFICS = frozenset({"mr", "mrs", "ms", "miss", "dr", "sir", "dame", "mr.", "mrs.", "ms.",
-                        "dr.", "prof", "prof.", "lord", "lady"})
+HONORIFICS = frozenset(
+    {
+        "mr",
+        "mrs",
+        "ms",
+        "miss",
+        "dr",
+        "sir",
+        "dame",
+        "mr.",
+        "mrs.",
+        "ms.",
+        "dr.",
+        "prof",
+        "prof.",
+        "lord",
+        "lady",
+    }
+)
 
-BODY_WORDS = frozenset(
+BODY_WORDS = words(
     """
     ministry ministries department agency office council commission committee union
     observatory organization organisation nations government presidency administration
@@ -345,45 +486,45 @@ BODY_WORDS = frozenset(
     program unicef unhcr who nato un u.n. eu e.u. un's agencies coalition cabinet senate
     congress assembly directorate command headquarters inc ltd corp railways airlines
     airline police
-    """.split()
+    """
 )
 
 # Speakers that are not officials: an alert must never be raised for them.
-UNNAMED_HEADS = frozenset(
+UNNAMED_HEADS = words(
     """
     official officials source sources resident residents witness witnesses survivor survivors
     relative relatives spokesperson spokesman spokeswoman people activists activist analyst
     analysts diplomat diplomats observers observer expert experts doctor doctors medic medics
     rescuers rescuer worker workers villager villagers neighbour neighbours neighbor neighbors
     person man woman officer officers member members forces fighters rebels militants
-    """.split()
+    """
 )
-NON_OFFICIAL_ROLE_WORDS = frozenset(
+NON_OFFICIAL_ROLE_WORDS = words(
     """
     resident residents witness witnesses survivor survivors relative relatives correspondent
     correspondents reporter reporters journalist journalists analyst analysts editor
     reporting villager villagers neighbour neighbor student students
-    """.split()
+    """
 )
-MEDIA_WORDS = frozenset(
+MEDIA_WORDS = words(
     """
     reuters ap afp anadolu xinhua tass ria interfax bbc cnn ntv trt dpa efe kyodo yonhap
     bernama antara media newspaper newspapers paper broadcaster broadcasters tv television
     channel radio agency reports report times post journal guardian aljazeera jazeera
     outlet outlets daily press wire
-    """.split()
+    """
 )
-GROUP_PLURAL_HEADS = frozenset(
+GROUP_PLURAL_HEADS = words(
     """
     officials sources residents witnesses survivors relatives activists analysts diplomats
     observers experts doctors medics rescuers workers villagers neighbours neighbors officers
     members forces fighters rebels militants authorities police media people troops soldiers
-    """.split()
+    """
 )
 
 # Countries and capitals often used as speakers ("Moscow claims", "Turkey has urged"):
 # bodies, never persons, so "he" never resolves to them.
-PLACE_BODIES = frozenset(
+PLACE_BODIES = words(
     """
     turkey syria russia iran iraq israel ukraine china japan india pakistan afghanistan
     greece france germany britain italy spain egypt libya lebanon jordan yemen
@@ -392,14 +533,22 @@ PLACE_BODIES = frozenset(
     jakarta bangkok canberra ottawa athens rome madrid america europe nigeria kenya ethiopia
     sudan somalia mexico brazil peru chile colombia venezuela indonesia philippines
     bangladesh nepal myanmar vietnam korea australia canada
-    """.split()
+    """
 )
 
 MONTHS = (
-    "january", "february", "march", "april", "may", "june", "july", "august", "september",
-    "october", "november", "december",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
 )
 MONTH_ABBREVIATIONS = {m[:3]: m for m in MONTHS} | {"sept": "september"}
-WEEKDAYS = frozenset(
-    {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
-)
+WEEKDAYS = frozenset({"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"})

@@ -16,7 +16,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from bot.domain.claims import Quantity, Qualifier
+from bot.domain.claims import Qualifier, Quantity
 
 _UNITS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
@@ -82,7 +82,9 @@ _QUAL_MAP = {q: v for q, v in _QUALIFIERS}
 
 
 def _alt(words: list[str]) -> str:
-    return "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(words, key=len, reverse=True))
+    return "|".join(
+        re.escape(w).replace(r"\ ", r"\s+") for w in sorted(words, key=len, reverse=True)
+    )
 
 
 _SMALL = (
@@ -150,12 +152,61 @@ _MONTH_PREFIXES = frozenset(
     {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
 )
 _NOT_LABELS = frozenset(
-    {"Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "I", "A",
-     "The", "At", "And", "But", "Some", "About", "Over", "Nearly", "Almost", "More", "Around",
-     "Up", "In", "On", "Of", "With", "Only", "Another", "Just", "Between", "Less", "Fewer",
-     "As", "An", "After", "Before", "By", "Since", "When", "While", "Of", "So", "That",
-     "Killing", "Leaving", "Injuring", "Including", "Of", "Among", "Roughly", "Approximately",
-     "Estimated", "Under", "Officials", "Police", "Authorities"}
+    {
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+        "I",
+        "A",
+        "The",
+        "At",
+        "And",
+        "But",
+        "Some",
+        "About",
+        "Over",
+        "Nearly",
+        "Almost",
+        "More",
+        "Around",
+        "Up",
+        "In",
+        "On",
+        "Of",
+        "With",
+        "Only",
+        "Another",
+        "Just",
+        "Between",
+        "Less",
+        "Fewer",
+        "As",
+        "An",
+        "After",
+        "Before",
+        "By",
+        "Since",
+        "When",
+        "While",
+        "So",
+        "That",
+        "Killing",
+        "Leaving",
+        "Injuring",
+        "Including",
+        "Among",
+        "Roughly",
+        "Approximately",
+        "Estimated",
+        "Under",
+        "Officials",
+        "Police",
+        "Authorities",
+    }
 )
 _YEAR_RE = re.compile(r"^(?:1[89]\d\d|20\d\d)$")
 
@@ -208,7 +259,8 @@ def _from_match(sentence: str, m: re.Match[str]) -> NumberSpan | None:
         hi = parse_number(m.group("hi"))
         if lo is None or hi is None or not lo[0] < hi[0]:
             return None
-        value, high, vague = lo[0], hi[0], False
+        value, vague = lo[0], False
+        high: float | None = hi[0]
     else:
         first = parse_number(m.group("num"))
         if first is None:
@@ -226,8 +278,10 @@ def _from_match(sentence: str, m: re.Match[str]) -> NumberSpan | None:
         return None
     if value != int(value) and value < 1000:
         return None  # "3.5" people: a measurement, not a count
-    qualifier = _QUAL_MAP.get(" ".join(qual.lower().split()), Qualifier.EXACT) if qual else (
-        Qualifier.EXACT
+    qualifier = (
+        _QUAL_MAP.get(" ".join(qual.lower().split()), Qualifier.EXACT)
+        if qual
+        else (Qualifier.EXACT)
     )
     if vague and qualifier is Qualifier.EXACT:
         qualifier = Qualifier.APPROXIMATE
@@ -302,8 +356,13 @@ def _parse_words(s: str) -> tuple[float, float | None, bool] | None:
         if w in ("a", "an"):
             if i > 0 and words[i - 1] == "half":
                 continue
-            if i + 1 < len(words) and words[i + 1] in ("hundred", "thousand", "million",
-                                                        "billion", "dozen"):
+            if i + 1 < len(words) and words[i + 1] in (
+                "hundred",
+                "thousand",
+                "million",
+                "billion",
+                "dozen",
+            ):
                 current = 1.0
                 seen = True
                 continue

@@ -16,21 +16,23 @@ from __future__ import annotations
 
 import re
 
+from bot.extract.lexicon import words
+
 # Abbreviations whose period never ends a sentence (lower-cased, without the period).
-_ABBREVIATIONS = frozenset(
+_ABBREVIATIONS = words(
     """
     mr mrs ms dr prof gen lt col sgt capt maj cpl pvt adm cmdr rev fr st jr sr gov sen rep
     pres supt insp det no nos vol vols fig figs approx est dept univ inc ltd co corp bros
     vs etc al jan feb mar apr jun jul aug sep sept oct nov dec mt ft mst hon messrs
-    """.split()
+    """
 )
 # After a dotted acronym ("U.S.") or "a.m."/"p.m.", split only when one of these follows.
-_SENTENCE_STARTERS = frozenset(
+_SENTENCE_STARTERS = words(
     """
     the a an he she it they we i in on at but and this that these those there his her their
     its our after before when while however meanwhile earlier later officials police
     authorities according some many most one two three four five six seven eight nine ten
-    """.split()
+    """
 )
 
 _BOUNDARY = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s)")

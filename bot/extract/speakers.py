@@ -20,7 +20,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from bot.domain.stories import SpeakerRecord
-from bot.extract.lexicon import BODY_WORDS, HONORIFICS, PLACE_BODIES, ROLE_MODIFIERS, ROLE_WORDS
+from bot.extract.lexicon import (
+    BODY_WORDS,
+    HONORIFICS,
+    PLACE_BODIES,
+    ROLE_MODIFIERS,
+    ROLE_WORDS,
+    words,
+)
 
 _WORD_RE = re.compile(r"(?:[A-Za-z]\.){2,}|[^\W\d_][\w'\-]*|\d+")
 _ACRONYMS: dict[str, tuple[str, ...]] = {
@@ -185,11 +192,13 @@ def _acronyms_only(name: str) -> bool:
 # --- within one article -----------------------------------------------------------------------
 
 _CAP_RUN = re.compile(r"(?:[A-Z][\w'’\-]*\.?\s+){1,4}")
-_STOP_CAPS = frozenset(
+_STOP_CAPS = words(
     """
     the a an and but then when while meanwhile earlier later in on at as after before
     for from with by of this that these those his her their its our my your if so
-    """.split()
+    january february march april may june july august september october november december
+    monday tuesday wednesday thursday friday saturday sunday
+    """
 )
 
 
@@ -240,8 +249,7 @@ class ArticleSpeakers:
             if not key or not key.isalpha() or len(key) < 3:
                 continue
             pattern = re.compile(
-                r"((?:[A-Z][\w'’\-]*\.?\s+){1,4})(?:al-|el-)?" + re.escape(key) + r"\b",
-                re.IGNORECASE,
+                r"\b((?:[A-Z][\w'’\-]*[ \t]+){1,4})(?:al-|el-)?" + "(?i:" + re.escape(key) + r")\b",
             )
             best = person_name_words(p.name)
             for m in pattern.finditer(self._text):

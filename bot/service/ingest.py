@@ -9,7 +9,7 @@ never leaves an alert without its cause, or a cause whose alert was lost.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -60,8 +60,8 @@ class IngestResult:
 class IngestConfig:
     candidate_window: timedelta = timedelta(hours=72)
     max_candidates: int = 200
-    grouping: GroupingConfig = GroupingConfig()
-    changes: ChangeConfig = ChangeConfig()
+    grouping: GroupingConfig = field(default_factory=GroupingConfig)
+    changes: ChangeConfig = field(default_factory=ChangeConfig)
 
 
 class Ingestor:
@@ -90,7 +90,9 @@ class Ingestor:
                 return IngestResult(article.id, Outcome.UNCHANGED, existing.story_id)
             if existing is not None and existing.story_id is not None:
                 result = await self._revise(uow, existing, observed, extraction, cmd.arrived)
-            elif existing is None and (copy := await uow.articles.find_by_hash(article.content_hash)):
+            elif existing is None and (
+                copy := await uow.articles.find_by_hash(article.content_hash)
+            ):
                 await uow.articles.save(
                     StoredArticle(article, 1, copy.story_id, extraction, cmd.arrived)
                 )
@@ -141,12 +143,18 @@ class Ingestor:
         assert existing.story_id is not None
         story = await uow.stories.get(existing.story_id)
         await uow.articles.save(
-            StoredArticle(observed.article, existing.version + 1, existing.story_id, extraction, arrived)
+            StoredArticle(
+                observed.article, existing.version + 1, existing.story_id, extraction, arrived
+            )
         )
         if story is None:  # the story was pruned: nothing to compare with
             return IngestResult(observed.article.id, Outcome.REVISED, existing.story_id)
-        changes = detect_revision(story, observed, existing.extraction, extraction, self._config.changes)
-        alerts = await self._commit_story(uow, story, changes, profile=story.profile, at=observed.at)
+        changes = detect_revision(
+            story, observed, existing.extraction, extraction, self._config.changes
+        )
+        alerts = await self._commit_story(
+            uow, story, changes, profile=story.profile, at=observed.at
+        )
         return IngestResult(observed.article.id, Outcome.REVISED, story.id, alerts)
 
     @staticmethod

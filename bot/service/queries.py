@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.changes.detect import open_conflicts
-from bot.domain.claims import ScopeKind
+from bot.domain.claims import Metric, ScopeKind
 from bot.domain.stories import FigureStep, Series, SpeakerRecord, Story
 from bot.ports import UnitOfWork
 
@@ -22,7 +22,10 @@ class SeriesView:
     def lineage_text(self) -> str:
         parts = []
         for step in self.series.lineage:
-            parts.append(f"{step.quantity.display()} [{step.source}]" + (" (earlier)" if step.earlier else ""))
+            parts.append(
+                f"{step.quantity.display()} [{step.source}]"
+                + (" (earlier)" if step.earlier else "")
+            )
         return " → ".join(parts)
 
 
@@ -44,7 +47,9 @@ class StoryOverview:
             head = ser.head
             for c in view.conflicts:
                 against = head.quantity.display() if head else "?"
-                lines.append(f"      open conflict: {c.source} says {c.quantity.display()} vs {against}")
+                lines.append(
+                    f"      open conflict: {c.source} says {c.quantity.display()} vs {against}"
+                )
         if self.speakers:
             names = [f"{sp.name} ({sp.role})" if sp.role else sp.name for sp in self.speakers]
             lines.append("  officials: " + "; ".join(names))
@@ -55,12 +60,14 @@ def overview(story: Story) -> StoryOverview:
     # Event figures first, gravest first; running totals after.
     ordered = sorted(
         story.state.series.values(),
-        key=lambda s: (s.scope.kind is not ScopeKind.EVENT, list(type(s.metric)).index(s.metric), s.key),
+        key=lambda s: (s.scope.kind is not ScopeKind.EVENT, list(Metric).index(s.metric), s.key),
     )
     views = tuple(SeriesView(s, tuple(open_conflicts(s))) for s in ordered if s.head is not None)
     return StoryOverview(story, views, tuple(story.state.speakers.values()))
 
 
-async def story_overviews(uow: UnitOfWork, *, query: str | None = None, limit: int = 20) -> list[StoryOverview]:
+async def story_overviews(
+    uow: UnitOfWork, *, query: str | None = None, limit: int = 20
+) -> list[StoryOverview]:
     stories = await uow.stories.search(query=query, tracked_only=True, limit=limit)
     return [overview(s) for s in stories]

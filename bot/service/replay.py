@@ -17,7 +17,9 @@ from bot.service.ingest import IngestArticle
 _STEP = timedelta(minutes=1)
 
 
-def replay_commands(articles: Iterable[Article], *, now: datetime | None = None) -> list[IngestArticle]:
+def replay_commands(
+    articles: Iterable[Article], *, now: datetime | None = None
+) -> list[IngestArticle]:
     items = list(articles)
     dated = sorted(
         (a for a in items if a.published is not None),

@@ -1,0 +1,653 @@
+"""Casualty-style figures in one sentence: what happened to how many of whom, and in what frame.
+
+A number span (``numbers.find_numbers``) becomes a figure only when the sentence
+links it to an impact metric through one of a few grammatical patterns:
+
+1. *toll*: "the death toll has increased to 22", "the number of personnel killed … stands at 33";
+2. *active verb before the number*: "the strike killed 33 soldiers", "police arrested 23";
+   "claimed the lives of 12", "the deaths of 12 migrants", "left 12 people dead";
+3. *state after the noun phrase*: "33 soldiers were killed", "39 injured", "34 solders dead",
+   "nearly a million have been displaced", "three children were among the dead";
+4. *coordination*: "…, up from 9" (an earlier value), "…, including 12 children".
+
+The noun phrase after the number must be people (``lexicon.SUBJECT_GROUPS``) or absent;
+a non-person head ("12 observation posts", "20 villages", "two days") rejects the number.
+This precision-first design is deliberate: a false figure raises a false alert.
+
+Framing (scope, temporal, update) is read from the figure's clause: a window bounded by
+clause breaks (";", ", and", " but ", " while ") around the number.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from bot.domain.claims import Metric, Quantity, Scope, ScopeKind, Temporal
+from bot.extract.lexicon import (
+    ACTIVE_TRIGGERS,
+    COMPOUND_HEADS,
+    HOST_CONTEXT,
+    LEAVE_STATES,
+    LEAVE_VERBS,
+    LIVES_VERBS,
+    METRIC_NOUNS,
+    MODIFIER_GROUPS,
+    MONTHS,
+    NON_PERSON_NOUNS,
+    PERSON_ONLY_METRICS,
+    PHRASE_TRIGGERS,
+    STATE_TRIGGERS,
+    SUBJECT_GROUPS,
+    TOLL_METRICS,
+    WEEKDAYS,
+    words,
+)
+from bot.extract.numbers import NumberSpan, find_numbers
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’\-]*|\d[\d,.]*\d|\d|[^\sA-Za-z\d]")
+
+# Words allowed between a noun phrase and its state trigger: "have now been", "were
+# reportedly", "are feared", "remain", "who were".
+_CHAIN = words(
+    """
+    have has had were was are is be been being remain remained remains reportedly now already
+    also later still all both each seriously critically severely slightly badly fatally lightly
+    gravely mortally reported confirmed believed thought said known presumed to who that so
+    far initially previously subsequently eventually allegedly apparently officially may might
+    could would will likely probably feared expected either among them were being listed
+    declared counted left officially since then further yet again
+    """
+)
+_FORECAST_CHAIN = frozenset(
+    {
+        "may",
+        "might",
+        "could",
+        "would",
+        "will",
+        "likely",
+        "feared",
+        "expected",
+        "presumed",
+        "probably",
+    }
+)
+_EARLIER_CHAIN = frozenset({"initially", "previously", "originally"})
+_NEGATION = frozenset({"not", "never", "no", "none", "nobody", "n't"})
+_FUNCTION = words(
+    """
+    in on at of and or the a an to from by with for since as so this that these those were was
+    have has had are is be been being who which whom when where while but than then there their
+    his her its our your my into onto over under after before during across around about near
+    per each every more most less least other others' such than than via said says told
+    """
+)
+_OBJECT_START = frozenset(
+    {
+        "the",
+        "a",
+        "an",
+        "his",
+        "her",
+        "their",
+        "its",
+        "him",
+        "them",
+        "at",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "dozens",
+        "hundreds",
+        "scores",
+        "thousands",
+        "more",
+        "least",
+    }
+)
+_PERSONISH_SUFFIX = re.compile(
+    r"(?:ers|ors|ists|ians|ans|ants|ents|ees|men|ren|ople|ites|ese|is|ers')$"
+)
+
+_TOLL_LEFT = re.compile(
+    r"\b(?:(?P<kind>death|casualty|fatality|injury)\s+)?(?:toll|tally)"
+    r"(?P<gap>(?:\s+[^\s.;:!?\"“”]+){0,10}?)\s+"
+    r"(?P<link>to|at|of|was|is|were|are|stood|stands|reached|reach|hit|topped|top|passed|"
+    r"exceeded|exceed|surpassed|climbed|rose|jumped|increased|risen|now)"
+    r"(?:\s+(?:now|already|initially|previously|just|officially|only|about|to|at))*\s*$",
+    re.IGNORECASE,
+)
+_NUMBER_OF_LEFT = re.compile(
+    r"\bnumber\s+of\s+(?P<what>(?:[A-Za-z'’\-]+\s+){0,3}?)"
+    r"(?P<trig>dead|deaths|killed|fatalities|injured|wounded|injuries|missing|displaced|"
+    r"evacuated|arrested|detained|rescued|homeless|victims|casualties|people)"
+    r"(?P<gap>(?:\s+[^\s.;:!?\"“”]+){0,8}?)\s+"
+    r"(?P<link>to|at|of|was|is|were|are|stood|stands|reached|hit|topped|passed|exceeded|"
+    r"climbed|rose|jumped|increased|risen)"
+    r"(?:\s+(?:now|already|initially|previously|just|officially|about|to|at))*\s*$",
+    re.IGNORECASE,
+)
+_HOST_LEFT = re.compile(rf"\b{HOST_CONTEXT}\s*$", re.IGNORECASE)
+_LIVES_LEFT = re.compile(
+    r"\b(?:claim(?:ed|ing|s)?|cost(?:ing|s)?|took|taken)\s+the\s+lives\s+of\s*$", re.IGNORECASE
+)
+_DEATHS_OF_LEFT = re.compile(
+    r"\b(?:deaths?|killings?|killing|bodies|remains|murders?)\s+of\s*$", re.IGNORECASE
+)
+_UP_FROM_LEFT = re.compile(
+    r"\b(?:up|down|rising|rose|risen|increased|increasing|climbed|jumped|revised(?:\s+\w+)?|"
+    r"raised|lowered|compared\s+with|compared\s+to|higher\s+than)\s+from\s*$",
+    re.IGNORECASE,
+)
+_INCLUDING_LEFT = re.compile(r"(?:\bincluding|\bamong\s+them|\bof\s+whom|\bof\s+them)\s*$", re.I)
+
+_CLAUSE_BREAK = re.compile(
+    r";|:\s|,\s+(?:and|but|while|whereas|although|though)\b|\s(?:but|while|whereas|although)\s"
+    r"|\s—\s|\s–\s|\swhen\s",
+    re.IGNORECASE,
+)
+_EARLIER_LEFT = re.compile(
+    r"\b(?:initially|originally|previously|formerly|"
+    r"earlier\s+(?:put|said|gave|reported|estimated|stated|counted)|had\s+earlier|"
+    r"an?\s+(?:earlier|previous|initial|preliminary)\s+(?:death\s+)?(?:toll|figure|estimate|count|"
+    r"report|tally)|"
+    r"had\s+(?:already\s+)?(?:reached|risen|climbed|stood|hit|been\s+put))\b",
+    re.IGNORECASE,
+)
+_FORECAST_LEFT = re.compile(
+    r"\b(?:(?:could|may|might|would|will)\s+(?:(?:well|soon|eventually|further|also)\s+)?"
+    r"(?:rise|reach|climb|exceed|increase|top|hit|surpass|be|have|kill|leave|affect|displace)|"
+    r"expected\s+to|feared|fears?\s+(?:that\s+)?|likely\s+to|projected|forecasts?|predicted|"
+    r"predicts?|risk\s+of|at\s+risk)\b",
+    re.IGNORECASE,
+)
+_UPDATE_LEFT = re.compile(
+    r"\b(?:rose|risen|rises|rising|increased|increases|climbed|climbs|jumped|jumps|surged|"
+    r"soared|grew|raising|raised|bringing|brought|pushing|pushed|now\s+stands|now\s+stood|"
+    r"updated|revised|later\s+confirmed|now\s+at|has\s+now\s+reached)\b",
+    re.IGNORECASE,
+)
+_OTHER_EVENT = re.compile(
+    r"\blast\s+(?:year|month|decade)|\b(?:years?|decades?)\s+ago\b|"
+    r"\b(?:a|an|the)\s+(?:previous|similar|separate|earlier|prior)\s+(?:\w+\s+)?"
+    r"(?:attack|quake|earthquake|storm|typhoon|flood|floods|disaster|crash|incident|fire|tsunami|"
+    r"hurricane|cyclone|bombing|shooting|outbreak|eruption|landslide|sinking|accident)",
+    re.IGNORECASE,
+)
+_YEAR = re.compile(r"(?<![\d,.\-/])(?:1[89]\d\d|20\d\d)(?![\d,\-/]|\.\d)")
+_SINCE_YEAR_WHEN = re.compile(r"\bsince\s+(?:1[89]\d\d|20\d\d),?\s+when\s+", re.IGNORECASE)
+_MONTHS_ALT = "|".join(MONTHS)
+_CUMULATIVE = re.compile(
+    rf"(?P<month>(?<!earlier\s)(?<!later\s)(?<!early\s)(?<!late\s)(?<!of\s)\b(?:so\s+far\s+)?"
+    rf"this\s+(?P<period>month|year|week))\b"
+    rf"|\bsince\s+(?:(?:early|late|mid|mid-)\s*|the\s+(?:start|beginning|end|middle)\s+of\s+)?"
+    rf"(?P<since>{_MONTHS_ALT}|1[89]\d\d|20\d\d|last\s+(?:year|month|week)|"
+    rf"the\s+(?:war|conflict|outbreak|pandemic|epidemic|crisis|uprising|fighting|year|invasion)"
+    rf"(?:\s+(?:began|started|erupted|broke\s+out))?)\b(?![\s,]*when\b)"
+    rf"|\b(?P<total>in\s+total)\b"
+    rf"|\b(?:in|over|during)\s+the\s+(?:past|last)\s+(?P<window>(?:\d+|two|three|four|five|six|"
+    rf"seven|ten|24|48|72)\s+(?:hours|days|weeks|months))\b",
+    re.IGNORECASE,
+)
+_SUPERLATIVE_BEFORE = re.compile(
+    r"\b(?:worst|deadliest|largest|biggest|highest|most|first|strongest|heaviest)\b[^.;]{0,60}$",
+    re.IGNORECASE,
+)
+_LOCAL_ALONE = re.compile(
+    r"\bin\s+(?:the\s+(?:\w+\s+)?(?:city|province|state|region|district|county|town|prefecture|"
+    r"village|municipality|capital)\s+of\s+)?(?P<place>[A-Z][\w'’\-]*(?:\s+[A-Z][\w'’\-]*){0,2})"
+    r"(?:\s+(?:province|state|region|district|county|city|prefecture|town|municipality))?"
+    r"\s+alone\b"
+)
+_LOCAL_IN = re.compile(
+    r"^\s*(?:[\w'’\-]+\s+){0,3}?in\s+(?:the\s+(?:\w+\s+)?(?:city|province|state|region|district|"
+    r"county|town|prefecture|village|municipality|capital)\s+of\s+)?"
+    r"(?P<place>[A-Z][\w'’\-]*(?:\s+[A-Z][\w'’\-]*){0,2})"
+)
+_EVENT_MARKERS = re.compile(
+    r"\b(?:on\s+(?:" + "|".join(WEEKDAYS) + r")|yesterday|today|overnight|in\s+the\s+(?:latest|"
+    r"attack|strike|blast|quake|earthquake|crash|explosion|fire|storm|raid|bombing|shooting))\b",
+    re.IGNORECASE,
+)
+_AMONG = re.compile(
+    r"\s*(?:were|are|was|is)?\s*(?:also\s+)?among\s+(?:the\s+)?(?:those\s+)?"
+    r"(?P<w>dead|killed|fatalities|injured|wounded|missing|hurt|victims\s+killed)\b",
+    re.IGNORECASE,
+)
+_PHRASES = [(re.compile(p, re.IGNORECASE), m) for p, m in PHRASE_TRIGGERS]
+_YEAR_PREPOSITIONS = frozenset(
+    {
+        "in",
+        "since",
+        "of",
+        "from",
+        "by",
+        "until",
+        "till",
+        "during",
+        "before",
+        "after",
+        "early",
+        "late",
+        "mid",
+        "and",
+        "to",
+        "around",
+    }
+)
+
+
+_EVENT_SCOPE = Scope()
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceFigure:
+    """A figure found in one sentence, before attribution (offsets are sentence-relative)."""
+
+    metric: Metric
+    quantity: Quantity
+    subject: str
+    subject_group: str
+    start: int
+    end: int
+    scope: Scope = _EVENT_SCOPE
+    temporal: Temporal = Temporal.CURRENT
+    framed_as_update: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _NP:
+    subject: str
+    group: str
+    end: int
+    """Position after the noun phrase (after the number if there is none)."""
+    status: str
+    """"person", "none", "unknown" (an unlisted noun), "reject"."""
+    noun_metric: Metric | None = None
+
+
+def _words_from(s: str, pos: int, limit: int = 12) -> list[tuple[str, int, int]]:
+    out = []
+    for m in _WORD.finditer(s, pos):
+        out.append((m.group(0), m.start(), m.end()))
+        if len(out) >= limit:
+            break
+    return out
+
+
+def _noun_phrase(sentence: str, pos: int) -> _NP:
+    toks = _words_from(sentence, pos, 10)
+    i = 0
+    if (
+        i + 1 < len(toks)
+        and toks[i][0].lower() == "of"
+        and toks[i + 1][0].lower()
+        in (
+            "the",
+            "them",
+            "those",
+            "these",
+            "whom",
+            "which",
+            "its",
+            "their",
+        )
+    ):
+        i += 1 if toks[i + 1][0].lower() in ("them", "whom", "which") else 2
+        if toks[i - 1][0].lower() in ("them", "whom", "which"):
+            return _NP("", "", toks[i - 1][2], "none")
+    elif i + 1 < len(toks) and toks[i][0].lower() == "of":
+        i += 1  # "dozens of Turkish soldiers", "hundreds of thousands of civilians"
+    mods: list[tuple[str, int, int]] = []
+    while i < len(toks) and len(mods) <= 3:
+        w, a, b = toks[i]
+        lw = w.lower().replace("’", "'")
+        if lw in METRIC_NOUNS:
+            return _NP("", "", b, "person", METRIC_NOUNS[lw])
+        if lw in SUBJECT_GROUPS and not (lw in ("others", "more") and mods):
+            group = SUBJECT_GROUPS[lw]
+            if mods:
+                group = MODIFIER_GROUPS.get((mods[-1][0].lower(), lw), group)
+            end = b
+            if i + 1 < len(toks) and toks[i + 1][0].lower() in COMPOUND_HEADS:
+                group = MODIFIER_GROUPS.get((lw, toks[i + 1][0].lower()), group)
+                end = toks[i + 1][2]
+            start = mods[0][1] if mods else a
+            return _NP(sentence[start:end], group, end, "person")
+        if lw in COMPOUND_HEADS and mods:
+            group = MODIFIER_GROUPS.get((mods[-1][0].lower(), lw), "")
+            if group:
+                return _NP(sentence[mods[0][1] : b], group, b, "person")
+        if lw in NON_PERSON_NOUNS or lw.rstrip(".") in NON_PERSON_NOUNS:
+            return _NP("", "", b, "reject")
+        if (
+            lw in STATE_TRIGGERS
+            or lw in _CHAIN
+            or lw in _FUNCTION
+            or not w[0].isalpha()
+            or lw in LEAVE_STATES
+        ):
+            break
+        if lw in MONTHS or lw in WEEKDAYS:
+            return _NP("", "", b, "reject")
+        mods.append(toks[i])
+        i += 1
+    if mods:
+        last = mods[-1][0]
+        if len(mods) <= 3 and (_PERSONISH_SUFFIX.search(last.lower()) or last[0].isupper()):
+            return _NP(sentence[mods[0][1] : mods[-1][2]], last.lower(), mods[-1][2], "unknown")
+        return _NP("", "", mods[-1][2], "reject")
+    return _NP("", "", pos, "none")
+
+
+def _state_after(sentence: str, pos: int) -> tuple[Metric | None, int, set[str], bool]:
+    """The state trigger after a noun phrase: (metric, end, chain words, used auxiliaries)."""
+    toks = _words_from(sentence, pos, 10)
+    chain: set[str] = set()
+    i = 0
+    while i < len(toks):
+        w = toks[i][0].lower()
+        if w in _NEGATION:
+            return None, pos, chain, True
+        at = toks[i][1]
+        among = _AMONG.match(sentence, at) if w in ("among", "were", "are", "was", "is") else None
+        if among is not None and "among" in among.group(0).lower():
+            word = among.group("w").lower().split()[0]
+            metric = STATE_TRIGGERS.get(word, METRIC_NOUNS.get(word))
+            if word == "fatalities":
+                metric = Metric.KILLED
+            return metric, among.end(), chain, True
+        for rx, metric in _PHRASES:
+            pm = rx.match(sentence, at)
+            if pm is not None:
+                return metric, pm.end(), chain, bool(chain)
+        if w in STATE_TRIGGERS:
+            return STATE_TRIGGERS[w], toks[i][2], chain, bool(chain)
+        if w in _CHAIN:
+            chain.add(w)
+            i += 1
+            continue
+        break
+    return None, pos, chain, bool(chain)
+
+
+def _clause(sentence: str, start: int, end: int) -> tuple[int, int]:
+    lo = 0
+    for m in _CLAUSE_BREAK.finditer(sentence, 0, start):
+        lo = m.end()
+    hi_m = _CLAUSE_BREAK.search(sentence, end)
+    hi = hi_m.start() if hi_m else len(sentence)
+    return lo, hi
+
+
+def _prev_words(sentence: str, pos: int, n: int) -> list[str]:
+    return [
+        w.lower() for w in re.findall(r"[A-Za-z][A-Za-z'’\-]*", sentence[max(0, pos - 60) : pos])
+    ][-n:]
+
+
+def figures_in_sentence(sentence: str) -> list[SentenceFigure]:
+    """Figures of one sentence, in order of appearance."""
+    spans = find_numbers(sentence)
+    if not spans:
+        return []
+    out: list[SentenceFigure] = []
+    for span in spans:
+        fig = _figure_for(sentence, span, out)
+        if fig is not None:
+            out.append(fig)
+    return out
+
+
+def _figure_for(
+    sentence: str, span: NumberSpan, previous: list[SentenceFigure]
+) -> SentenceFigure | None:
+    left = sentence[max(0, span.start - 120) : span.start]
+    prev = _prev_words(sentence, span.start, 4)
+    if span.is_year and (
+        not prev or prev[-1] in _YEAR_PREPOSITIONS or sentence[span.end : span.end + 1] in ",."
+    ):
+        return None
+    if _HOST_LEFT.search(left):
+        return None
+    np = _noun_phrase(sentence, span.end)
+    if np.status == "reject":
+        return None
+    metric: Metric | None = None
+    trigger_end = np.end
+    framed = False
+    chain: set[str] = set()
+    subject, group = np.subject, np.group
+    earlier = False
+
+    toll = _TOLL_LEFT.search(left)
+    number_of = _NUMBER_OF_LEFT.search(left) if toll is None else None
+    if np.noun_metric is not None and np.status == "person":
+        metric = np.noun_metric
+    elif toll is not None and not re.search(r"\d", toll.group("gap") or ""):
+        metric = TOLL_METRICS.get((toll.group("kind") or "death").lower(), Metric.KILLED)
+    elif number_of is not None and not re.search(r"\d", number_of.group("gap") or ""):
+        trig = number_of.group("trig").lower()
+        metric = STATE_TRIGGERS.get(trig) or METRIC_NOUNS.get(trig)
+        if trig in ("dead", "victims", "casualties", "fatalities", "deaths"):
+            metric = Metric.KILLED
+        if trig == "people":
+            st = _state_after(number_of.group("gap") + " ", 0)
+            metric = st[0]
+        what = number_of.group("what").strip()
+        if not subject and what:
+            head = what.split()[-1].lower()
+            if head in SUBJECT_GROUPS:
+                subject, group = what, SUBJECT_GROUPS[head]
+        elif not subject and trig == "people":
+            subject, group = "people", "people"
+    elif (
+        prev
+        and prev[-1] in ACTIVE_TRIGGERS
+        and not (
+            len(prev) >= 2
+            and prev[-2] in ("not", "never", "n't", "to", "be", "been", "was", "were", "is", "are")
+        )
+    ):
+        if np.status in ("person", "none") or (
+            np.status == "unknown" and ACTIVE_TRIGGERS[prev[-1]] in PERSON_ONLY_METRICS
+        ):
+            metric = ACTIVE_TRIGGERS[prev[-1]]
+    elif prev and prev[-1] == "forced":
+        after = sentence[np.end : np.end + 40]
+        if re.match(r"\s*(?:to\s+flee|from\s+their\s+homes|out\s+of\s+their\s+homes)", after):
+            metric = Metric.DISPLACED
+    elif prev and prev[-1] in LEAVE_VERBS:
+        leave_m = re.match(r"\s*(?:\w+\s+)?(\w+)", sentence[np.end : np.end + 30])
+        if leave_m is not None and leave_m.group(1).lower() in LEAVE_STATES:
+            metric = LEAVE_STATES[leave_m.group(1).lower()]
+            trigger_end = np.end + leave_m.end()
+    elif (_LIVES_LEFT.search(left) or _DEATHS_OF_LEFT.search(left)) and np.status in (
+        "person",
+        "none",
+        "unknown",
+    ):
+        metric = Metric.KILLED
+    if metric is None and prev and prev[-1] in LIVES_VERBS:
+        lives_m = re.match(r"\s*(?:\w+\s+)?lives\b", sentence[span.end : span.end + 30])
+        if lives_m is not None:
+            metric, trigger_end = Metric.KILLED, span.end + lives_m.end()
+            subject, group = "", ""
+    if metric is None and np.status in ("person", "none", "unknown"):
+        st_metric, st_end, chain, used_aux = _state_after(sentence, np.end)
+        if st_metric is not None:
+            if np.status == "unknown" and st_metric not in PERSON_ONLY_METRICS:
+                return None
+            if (
+                np.status == "none"
+                and not np.subject
+                and not used_aux
+                and (span.quantity.qualifier.value == "exact" and span.quantity.value < 2)
+            ):
+                return None
+            # "3 gunmen killed 12 people": a participle followed by an object is an agent.
+            nxt = _words_from(sentence, st_end, 1)
+            if (
+                not used_aux
+                and nxt
+                and nxt[0][0].lower() in _OBJECT_START
+                and st_metric
+                in (
+                    Metric.KILLED,
+                    Metric.INJURED,
+                    Metric.ARRESTED,
+                    Metric.RESCUED,
+                    Metric.EVACUATED,
+                    Metric.ABDUCTED,
+                    Metric.DISPLACED,
+                    Metric.AFFECTED,
+                )
+                and sentence[np.end : st_end].strip().lower() not in ("dead", "missing")
+            ):
+                return None
+            metric, trigger_end = st_metric, st_end
+    up_from = _UP_FROM_LEFT.search(left)
+    if metric is None and previous and (up_from or _INCLUDING_LEFT.search(left)):
+        base = previous[-1]
+        if np.status in ("person", "none"):
+            metric = base.metric
+            if not subject:
+                subject, group = base.subject, base.subject_group
+            earlier = bool(up_from)
+    if metric is None:
+        return None
+    if np.status == "unknown" and metric not in PERSON_ONLY_METRICS:
+        return None
+    # "one of", "a man": a lone "one" must name its person ("one soldier was killed").
+    if span.quantity.text.lower() == "one" and np.status != "person":
+        return None
+
+    c_lo, c_hi = _clause(sentence, span.start, trigger_end)
+    near_left = sentence[max(c_lo, span.start - 70) : span.start]
+    right = sentence[trigger_end:c_hi]
+    clause_text = sentence[c_lo:c_hi]
+
+    # subject carried over from the previous figure of a coordinated sentence
+    if not subject and previous and np.status == "none":
+        subject, group = previous[-1].subject, previous[-1].subject_group
+    if (
+        subject
+        and np.status == "person"
+        and group in ("people",)
+        and subject.lower() in ("others", "more")
+        and previous
+    ):
+        group = previous[-1].subject_group or group
+
+    temporal = Temporal.CURRENT
+    if earlier or _EARLIER_LEFT.search(near_left) or chain & _EARLIER_CHAIN:
+        temporal = Temporal.EARLIER
+    elif _FORECAST_LEFT.search(near_left) or chain & _FORECAST_CHAIN:
+        temporal = Temporal.FORECAST
+    elif _is_other_event(sentence, c_lo, span, trigger_end, c_hi):
+        temporal = Temporal.OTHER_EVENT
+
+    scope = _scope(sentence, clause_text, c_lo, span, left)
+    if (
+        scope.kind is ScopeKind.EVENT
+        and previous
+        and previous[-1].scope.kind is (ScopeKind.CUMULATIVE)
+        and not _EVENT_MARKERS.search(clause_text)
+    ):
+        scope = previous[-1].scope
+
+    framed = temporal is Temporal.CURRENT and bool(
+        _UPDATE_LEFT.search(near_left) or (chain and "now" in chain and "stands" in right)
+    )
+    if toll is not None and toll.group("link").lower() in (
+        "rose",
+        "climbed",
+        "jumped",
+        "increased",
+        "risen",
+    ):
+        framed = temporal is Temporal.CURRENT
+    quantity = span.quantity
+    return SentenceFigure(
+        metric=metric,
+        quantity=quantity,
+        subject=" ".join(subject.split()),
+        subject_group=group,
+        start=span.start,
+        end=max(span.end, trigger_end),
+        scope=scope,
+        temporal=temporal,
+        framed_as_update=framed,
+    )
+
+
+def _is_other_event(
+    sentence: str, c_lo: int, span: NumberSpan, trigger_end: int, c_hi: int
+) -> bool:
+    window_lo = max(c_lo, span.start - 80)
+    left = sentence[window_lo : span.start]
+    right = sentence[trigger_end : min(c_hi, trigger_end + 30)]
+    right = re.split(
+        r"\b(?:marking|making|since|the\s+largest|the\s+deadliest|which|who|as|after|"
+        r"before|while|,)\b",
+        right,
+        maxsplit=1,
+    )[0]
+    if _OTHER_EVENT.search(left) or _OTHER_EVENT.search(right):
+        return True
+    for m in _YEAR.finditer(left + " " + right):
+        before = (left + " " + right)[max(0, m.start() - 8) : m.start()].lower()
+        if "since" in before:
+            continue
+        return True
+    # "the deadliest since 2015, when 300 died"
+    pre = sentence[max(0, c_lo - 40) : c_lo + 6]
+    return bool(_SINCE_YEAR_WHEN.search(pre)) or bool(
+        re.search(r"\b(?:1[89]\d\d|20\d\d),?\s*$", sentence[max(0, c_lo - 30) : c_lo - 5])
+        and re.match(r"\s*when\b", sentence[max(0, c_lo - 6) : c_lo + 1])
+    )
+
+
+def _scope(sentence: str, clause_text: str, c_lo: int, span: NumberSpan, left: str) -> Scope:
+    local = _LOCAL_ALONE.search(clause_text)
+    if local is not None:
+        return Scope(ScopeKind.LOCAL, _place_label(local.group("place")))
+    if _INCLUDING_LEFT.search(left):
+        m = _LOCAL_IN.match(sentence, span.end)
+        if m is not None and m.group("place").lower() not in MONTHS:
+            return Scope(ScopeKind.LOCAL, _place_label(m.group("place")))
+    for m in _CUMULATIVE.finditer(clause_text):
+        if m.group("since"):
+            if _SUPERLATIVE_BEFORE.search(clause_text[: m.start()]):
+                continue
+            label = m.group("since").lower()
+            label = re.sub(r"\s+(?:began|started|erupted|broke\s+out)$", "", label)
+            label = re.sub(r"^the\s+", "the ", label)
+            return Scope(ScopeKind.CUMULATIVE, "since " + " ".join(label.split()))
+        if m.group("period"):
+            before = clause_text[max(0, m.start() - 12) : m.start()].lower()
+            if re.search(r"\b(?:earlier|later|early|late|of)\s*$", before):
+                continue
+            return Scope(ScopeKind.CUMULATIVE, "this " + m.group("period").lower())
+        if m.group("total"):
+            return Scope(ScopeKind.CUMULATIVE, "total")
+        if m.group("window"):
+            return Scope(
+                ScopeKind.CUMULATIVE, "past " + " ".join(m.group("window").lower().split())
+            )
+    return Scope()
+
+
+def _place_label(place: str) -> str:
+    return " ".join(place.lower().replace("’", "'").removesuffix("'s").split())
+
+
+def with_scope(fig: SentenceFigure, scope: Scope) -> SentenceFigure:
+    return replace(fig, scope=scope)
