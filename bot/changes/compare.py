@@ -42,8 +42,6 @@ def consistent(a: Quantity, b: Quantity) -> bool:
     return relate(a, b) is Relation.SAME
 
 
-def more_precise(a: Quantity, b: Quantity) -> bool:
-    """True when ``a`` pins the number down better than ``b`` (33 vs "dozens")."""
-    a_lo, a_hi = a.interval()
-    b_lo, b_hi = b.interval()
-    return (a_hi - a_lo) < (b_hi - b_lo)
+def refines(a: Quantity, b: Quantity) -> bool:
+    """True when precise ``a`` pins down vague ``b`` (33 after "dozens")."""
+    return b.is_vague and not a.is_vague

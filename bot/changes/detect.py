@@ -31,7 +31,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.changes.compare import Relation, consistent, more_precise, relate
+from bot.changes.compare import Relation, consistent, refines, relate
 from bot.changes.severity import severity_for
 from bot.domain.alerts import Alert, AlertType
 from bot.domain.articles import Article
@@ -280,7 +280,7 @@ def _update_series(
         same_source = key_of(voice) == _source_key(prev.source, None, speakers)
         if relation is Relation.SAME:
             confirmations += 1
-            if more_precise(voice.quantity, prev.quantity):
+            if refines(voice.quantity, prev.quantity):
                 lineage.append(head_step)  # "dozens" → "33": a refinement, not news
                 became_head = True
         elif relation is Relation.HIGHER:

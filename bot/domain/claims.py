@@ -122,8 +122,13 @@ class Quantity:
         return (v * 0.5, v * 2.0)
 
     def display(self) -> str:
-        if self.text:
-            return self.text
+        """A normalised rendering ("at least 22", "nearly 1 million", "dozens").
+
+        Vague quantities keep their words; everything else is qualifier + number, so a
+        lineage reads the same whichever way each outlet wrote it ("nine", "A total of 54").
+        """
+        if self.is_vague and self.text:
+            return " ".join(self.text.split()).lower()
         n = _fmt(self.value)
         if self.high is not None:
             n = f"{n}-{_fmt(self.high)}"
@@ -131,6 +136,9 @@ class Quantity:
 
 
 def _fmt(x: float) -> str:
+    if x >= 1_000_000:
+        m = x / 1_000_000
+        return f"{m:g} million"
     return f"{int(x):,}" if float(x).is_integer() else f"{x:,}"
 
 

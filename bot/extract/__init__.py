@@ -171,10 +171,8 @@ def _attribution(
             continue  # the number is part of the speaker phrase ("two officials said")
         if not e.fronted and e.verb_end <= f.start + 1:
             dist = f.start - e.verb_end
-        elif (
-            (e.fronted
-            and e.mention.start >= f.end - 1)
-            or (e.fronted and e.verb_start >= f.end and e.mention.start > e.verb_start)
+        elif (e.fronted and e.mention.start >= f.end - 1) or (
+            e.fronted and e.verb_start >= f.end and e.mention.start > e.verb_start
         ):
             dist = min(abs(e.mention.start - f.end), abs(e.verb_start - f.end))
         else:

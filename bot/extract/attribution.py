@@ -277,9 +277,8 @@ def classify(
     non_official = any(lw in NON_OFFICIAL_ROLE_WORDS for lw in core_lows) or bool(
         role and any(_low(w) in NON_OFFICIAL_ROLE_WORDS | {"reporting"} for w in role.split())
     )
-    if name_ok and not (len(name_toks) == 1 and _low(name_toks[0]) in PLACE_BODIES):
-        if det in ("a", "an") or (det and det != "the" and not det[:1].isdigit()):
-            name_ok = False
+    if det in ("a", "an") or (det and det != "the" and not det[:1].isdigit()):
+        name_ok = False  # "a Syrian official", "two officials": never a named person
     if name_ok and (last_title >= 0 or all(_is_cap(w) for w in core)):
         name = " ".join(name_toks)
         if not (len(name_toks) == 1 and _low(name_toks[0]) in PLACE_BODIES):
@@ -310,26 +309,39 @@ def classify(
             head_j = j
             break
     head = pre[head_j]
-    if any(lw in MEDIA_WORDS for lw in core_lows) and head not in BODY_WORDS - {"agency"}:
+    if "of" in core_lows[1:]:
+        # "Hashem Ahelbarra of Al Jazeera": a named person of an organisation.
+        k = core_lows.index("of", 1)
+        if all(_is_cap(w) and _low(w) not in _HEAD_WORDS for w in core[:k]) and k <= 4:
+            of_part = " ".join(core[k:])
+            media = any(lw in MEDIA_WORDS - {"agency"} for lw in core_lows[k:])
+            return Mention(Kind.PERSON, text, " ".join(core[:k]), role or of_part, start, end,
+                           non_official_role=non_official or media)
+    is_media = any(lw in MEDIA_WORDS - {"agency"} for lw in core_lows) or "news" in core_lows
+    if is_media and head not in BODY_WORDS - {"agency"}:
         return Mention(Kind.MEDIA, text, bare, None, start, end)
     plural = head in GROUP_PLURAL_HEADS or (det not in ("", "the", "a", "an", "one"))
     proper_body = head in BODY_WORDS and any(_is_cap(w) for w in core)
-    if (det in ("a", "an", "one") or plural or head in UNNAMED_HEADS) and not (
-        proper_body and head not in GROUP_PLURAL_HEADS
+    if (
+        (det in ("a", "an", "one") or plural or head in UNNAMED_HEADS)
+        and not (proper_body and head not in GROUP_PLURAL_HEADS)
+        and not (len(core) == 1 and _is_cap(core[0]) and head not in GROUP_PLURAL_HEADS)
     ):
-        if not (len(core) == 1 and _is_cap(core[0]) and head not in GROUP_PLURAL_HEADS):
-            return Mention(
-                Kind.UNNAMED, text, bare, role, start, end, plural=plural, non_official_role=True
-            )
+        return Mention(
+            Kind.UNNAMED, text, bare, role, start, end, plural=plural, non_official_role=True
+        )
     if head in ROLE_WORDS:
         return Mention(Kind.ROLE, text, bare, bare, start, end, non_official_role=non_official)
     if head in BODY_WORDS or head in PLACE_BODIES:
         return Mention(Kind.BODY, text, bare, None, start, end)
-    if all(_is_cap(w) or w.lower() in _NP_FUNCTION for w in core) and _is_cap(core[-1]):
-        if len(core) <= 5:
-            return Mention(
-                Kind.PERSON, text, " ".join(core), role, start, end, non_official_role=non_official
-            )
+    if (
+        all(_is_cap(w) or w.lower() in _NP_FUNCTION for w in core)
+        and _is_cap(core[-1])
+        and len(core) <= 5
+    ):
+        return Mention(
+            Kind.PERSON, text, " ".join(core), role, start, end, non_official_role=non_official
+        )
     return Mention(
         Kind.UNNAMED, text, bare, role, start, end, plural=plural, non_official_role=True
     )

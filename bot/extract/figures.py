@@ -190,7 +190,8 @@ _CUMULATIVE = re.compile(
     rf"|\bsince\s+(?:(?:early|late|mid|mid-)\s*|the\s+(?:start|beginning|end|middle)\s+of\s+)?"
     rf"(?P<since>{_MONTHS_ALT}|1[89]\d\d|20\d\d|last\s+(?:year|month|week)|"
     rf"the\s+(?:war|conflict|outbreak|pandemic|epidemic|crisis|uprising|fighting|year|invasion)"
-    rf"(?:\s+(?:began|started|erupted|broke\s+out))?)\b(?![\s,]*when\b)"
+    rf"(?:\s+(?:began|started|erupted|broke\s+out))?"
+    rf"|the\s+(?:\w+\s+)?\w+\s+(?:began|started|erupted|broke\s+out))\b(?![\s,]*when\b)"
     rf"|\b(?P<total>in\s+total)\b"
     rf"|\b(?:in|over|during)\s+the\s+(?:past|last)\s+(?P<window>(?:\d+|two|three|four|five|six|"
     rf"seven|ten|24|48|72)\s+(?:hours|days|weeks|months))\b",

@@ -15,6 +15,7 @@ def words(block: str) -> frozenset[str]:
     """A word set written as a whitespace-separated block (keeps long lists readable)."""
     return frozenset(block.split())
 
+
 # --- metric triggers ------------------------------------------------------------------------
 
 # Words that, *after* a number and its noun phrase ("33 soldiers were killed", "39 injured",

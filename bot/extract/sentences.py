@@ -96,9 +96,7 @@ def _is_boundary(text: str, punct_start: int, end: int, limit: int) -> bool:
         return False
     if len(token) == 1 and token.isupper():
         return False  # an initial: "George W. Bush"
-    if low in {"am", "pm"} and word.lower() not in _SENTENCE_STARTERS:
-        return False
-    return True
+    return not (low in {"am", "pm"} and word.lower() not in _SENTENCE_STARTERS)
 
 
 def _emit(text: str, start: int, end: int, out: list[tuple[int, int]]) -> None:

@@ -269,10 +269,14 @@ class ArticleSpeakers:
                         kept = []
                         continue
                     kept.append(w)
-                if kept and kept[-1].lower().endswith(key) and len(kept) > len(best):
-                    if all(not k.lower().endswith(("ish", "ian", "ese")) for k in kept[:-1]):
-                        best = [k.lower() for k in kept]
-                        p.name = " ".join(kept)
+                if (
+                    kept
+                    and kept[-1].lower().endswith(key)
+                    and len(kept) > len(best)
+                    and all(not k.lower().endswith(("ish", "ian", "ese")) for k in kept[:-1])
+                ):
+                    best = [k.lower() for k in kept]
+                    p.name = " ".join(kept)
 
     def person(self, key: str) -> tuple[str, str | None] | None:
         p = self._persons.get(key)

@@ -1,0 +1,75 @@
+"""The command line: extract, replay errors, and untrusted text in console output."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from adapters.console import ConsoleSink
+from bot.cli import main
+from bot.domain.alerts import Alert, AlertType, Severity
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+def test_extract_prints_claims_and_statements_as_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["extract", str(SEEDS / "002_2cd0230308c69816.txt"), "--format", "json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["published"].startswith("2020-02-28")
+    killed = {(f["value"], f["attributed_to"]) for f in record["figures"] if f["metric"] == "killed"}
+    assert (34, "Syrian Observatory for Human Rights") in killed
+    for f in record["figures"]:
+        assert f["sentence"] and f["end"] > f["start"]
+
+
+def test_replay_reports_unreadable_input_and_processes_the_rest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "good.txt").write_text(
+        "At least 12 people were killed when a bus plunged into a ravine in Nepal on Monday, "
+        "police said.\n",
+        encoding="utf-8",
+    )
+    (folder / "photo.txt").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8)
+    db = f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"
+    code = main(["replay", str(folder), str(tmp_path / "missing"), "--db", db, "--format", "jsonl"])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "photo.txt" in captured.err and "missing" in captured.err
+    alerts = [json.loads(line) for line in captured.out.splitlines()]
+    assert [a["type"] for a in alerts] == ["new_story"]
+    assert alerts[0]["value"] == 12
+
+
+def test_usage_errors_exit_2() -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["replay"])
+    assert exc.value.code == 2
+
+
+async def test_console_output_never_interprets_article_text_as_markup() -> None:
+    out = io.StringIO()
+    sink = ConsoleSink("text", stream=out)
+    hostile = "[bold red]@everyone[/bold red] [link=https://evil.example]click[/link] 5 killed"
+    alert = Alert(
+        type=AlertType.NEW_STORY,
+        severity=Severity.HIGH,
+        story_id="abc234",
+        story_title=hostile,
+        article_id="url:https://x.example/a",
+        url="https://x.example/a",
+        outlet="[red]Outlet[/red]",
+        published=datetime(2024, 1, 1, tzinfo=UTC),
+        summary=hostile,
+        sentence=hostile,
+    )
+    await sink.publish([alert])
+    text = out.getvalue()
+    assert "[bold red]@everyone[/bold red]" in text
+    assert "[red]Outlet[/red]" in text
