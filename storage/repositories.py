@@ -8,8 +8,9 @@ written with SQLAlchemy constructs that compile on both SQLite and PostgreSQL.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Select, Text, cast, delete, func, or_, select
+from sqlalchemy import Select, Text, cast, delete, func, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -110,9 +111,12 @@ class SqlArticleRepository:
 
         await s.execute(delete(FigureRow).where(FigureRow.article_id == a.id))
         await s.execute(delete(StatementRow).where(StatementRow.article_id == a.id))
-        s.add_all(_figure_rows(stored))
-        s.add_all(_statement_rows(stored))
-        await s.flush()
+        # Claim rows are write-once facts: a Core executemany is several times cheaper
+        # than ORM objects through the unit of work, and this is the ingest hot path.
+        if figures := _figure_rows(stored):
+            await s.execute(insert(FigureRow), figures)
+        if statements := _statement_rows(stored):
+            await s.execute(insert(StatementRow), statements)
 
     async def for_story(self, story_id: str) -> list[StoredArticle]:
         """Latest versions of a story's articles, oldest first (by publication, else first seen)."""
@@ -148,10 +152,10 @@ def _stored(row: ArticleRow, version: ArticleVersionRow) -> StoredArticle:
     )
 
 
-def _figure_rows(stored: StoredArticle) -> list[FigureRow]:
+def _figure_rows(stored: StoredArticle) -> list[dict[str, Any]]:
     ex: Extraction = stored.extraction
     return [
-        FigureRow(
+        dict(
             article_id=stored.article.id,
             version=stored.version,
             story_id=stored.story_id,
@@ -174,9 +178,9 @@ def _figure_rows(stored: StoredArticle) -> list[FigureRow]:
     ]
 
 
-def _statement_rows(stored: StoredArticle) -> list[StatementRow]:
+def _statement_rows(stored: StoredArticle) -> list[dict[str, Any]]:
     return [
-        StatementRow(
+        dict(
             article_id=stored.article.id,
             version=stored.version,
             story_id=stored.story_id,

@@ -13,7 +13,7 @@ import pytest
 from bot.domain.claims import Figure, Metric, Qualifier, ScopeKind, Temporal
 from bot.extract import extract
 
-K, I, M, D = Metric.KILLED, Metric.INJURED, Metric.MISSING, Metric.DISPLACED
+K, INJ, M, D = Metric.KILLED, Metric.INJURED, Metric.MISSING, Metric.DISPLACED
 Q = Qualifier
 
 
@@ -45,8 +45,17 @@ POSITIVE: list[tuple[str, list[dict[str, Any]]]] = [
     (
         "At least 12 people were killed when a magnitude 6.8 earthquake struck southern Peru "
         "on Sunday, officials said.",
-        [{"metric": K, "value": 12, "qualifier": Q.AT_LEAST, "group": "people", "attr": None,
-          "scope": "event", "temporal": Temporal.CURRENT}],
+        [
+            {
+                "metric": K,
+                "value": 12,
+                "qualifier": Q.AT_LEAST,
+                "group": "people",
+                "attr": None,
+                "scope": "event",
+                "temporal": Temporal.CURRENT,
+            }
+        ],
     ),
     (
         "Two police officers were shot dead in the northern city overnight.",
@@ -82,7 +91,7 @@ POSITIVE: list[tuple[str, list[dict[str, Any]]]] = [
     ),
     (
         "Four firefighters were injured battling the blaze, the fire department said.",
-        [{"metric": I, "value": 4, "group": "rescuers", "attr": "fire department"}],
+        [{"metric": INJ, "value": 4, "group": "rescuers", "attr": "fire department"}],
     ),
     (
         "Three children were among the dead, hospital officials said.",
@@ -98,7 +107,7 @@ POSITIVE: list[tuple[str, list[dict[str, Any]]]] = [
     ),
     (
         "Dozens of worshippers were wounded in the blast at the mosque.",
-        [{"metric": I, "value": 24, "high": 99, "qualifier": Q.APPROXIMATE, "group": "pilgrims"}],
+        [{"metric": INJ, "value": 24, "high": 99, "qualifier": Q.APPROXIMATE, "group": "pilgrims"}],
     ),
     (
         "Eleven people lost their lives in the stampede.",
@@ -128,7 +137,7 @@ POSITIVE: list[tuple[str, list[dict[str, Any]]]] = [
     ),
     (
         "A bus plunged into a ravine, leaving 18 dead and 30 injured.",
-        [{"metric": K, "value": 18}, {"metric": I, "value": 30}],
+        [{"metric": K, "value": 18}, {"metric": INJ, "value": 30}],
     ),
     (
         "The heat wave has claimed 61 lives across the country.",
@@ -140,18 +149,40 @@ POSITIVE: list[tuple[str, list[dict[str, Any]]]] = [
     ),
     (
         "The explosion killed two workers and injured 14 others.",
-        [{"metric": K, "value": 2, "group": "workers"}, {"metric": I, "value": 14}],
+        [{"metric": K, "value": 2, "group": "workers"}, {"metric": INJ, "value": 14}],
+    ),
+    (
+        "Typhoon Rai slammed into the central Philippines, forcing nearly 300,000 people to "
+        "flee their homes.",
+        [{"metric": D, "value": 300_000, "qualifier": Q.NEARLY, "group": "people"}],
+    ),
+    (
+        "In Turkey alone, at least 1,541 people were killed and 9,733 injured, Vice President "
+        "Fuat Oktay said.",
+        [
+            {"metric": K, "value": 1541, "scope": "local:turkey", "attr": "Fuat Oktay"},
+            {"metric": INJ, "value": 9733, "scope": "local:turkey", "attr": "Fuat Oktay"},
+        ],
     ),
     # --- tolls and updates
     (
         "The death toll from the typhoon rose to 3,621, the national disaster agency said.",
-        [{"metric": K, "value": 3621, "update": True, "attr": "national disaster agency",
-          "group": ""}],
+        [
+            {
+                "metric": K,
+                "value": 3621,
+                "update": True,
+                "attr": "national disaster agency",
+                "group": "",
+            }
+        ],
     ),
     (
         "The death toll rose to 22, up from 9 on Wednesday.",
-        [{"metric": K, "value": 22, "update": True, "temporal": Temporal.CURRENT},
-         {"metric": K, "value": 9, "temporal": Temporal.EARLIER}],
+        [
+            {"metric": K, "value": 22, "update": True, "temporal": Temporal.CURRENT},
+            {"metric": K, "value": 9, "temporal": Temporal.EARLIER},
+        ],
     ),
     (
         "The toll was initially put at 9.",
@@ -169,8 +200,15 @@ POSITIVE: list[tuple[str, list[dict[str, Any]]]] = [
     (
         "The floods have displaced about 120,000 people since June, according to the United "
         "Nations.",
-        [{"metric": D, "value": 120_000, "qualifier": Q.ABOUT, "scope": "cumulative:since june",
-          "attr": "United Nations"}],
+        [
+            {
+                "metric": D,
+                "value": 120_000,
+                "qualifier": Q.ABOUT,
+                "scope": "cumulative:since june",
+                "attr": "United Nations",
+            }
+        ],
     ),
     (
         "The epidemic has killed 1,200 people so far this year.",
@@ -182,8 +220,14 @@ POSITIVE: list[tuple[str, list[dict[str, Any]]]] = [
     ),
     (
         "More than 300 demonstrators have been detained since the protests began.",
-        [{"metric": Metric.ARRESTED, "value": 300, "group": "protesters",
-          "scope": "cumulative:since the protests"}],
+        [
+            {
+                "metric": Metric.ARRESTED,
+                "value": 300,
+                "group": "protesters",
+                "scope": "cumulative:since the protests",
+            }
+        ],
     ),
     (
         "In Hatay province alone, 1,200 people died.",
@@ -191,13 +235,17 @@ POSITIVE: list[tuple[str, list[dict[str, Any]]]] = [
     ),
     (
         "At least 40 people were killed, including 12 in the city of Antakya.",
-        [{"metric": K, "value": 40, "scope": "event"},
-         {"metric": K, "value": 12, "scope": "local:antakya"}],
+        [
+            {"metric": K, "value": 40, "scope": "event"},
+            {"metric": K, "value": 12, "scope": "local:antakya"},
+        ],
     ),
     (
         "At least 40 people were killed, including 12 children.",
-        [{"metric": K, "value": 40, "group": "people"}, {"metric": K, "value": 12,
-                                                          "group": "children"}],
+        [
+            {"metric": K, "value": 40, "group": "people"},
+            {"metric": K, "value": 12, "group": "children"},
+        ],
     ),
     (
         "A total of 54 soldiers have been killed in the region this month.",
@@ -205,8 +253,10 @@ POSITIVE: list[tuple[str, list[dict[str, Any]]]] = [
     ),
     (
         "Flooding has killed 200 people since early March, and 12 more died on Monday.",
-        [{"metric": K, "value": 200, "scope": "cumulative:since march"},
-         {"metric": K, "value": 12, "scope": "event"}],
+        [
+            {"metric": K, "value": 200, "scope": "cumulative:since march"},
+            {"metric": K, "value": 12, "scope": "event"},
+        ],
     ),
     # --- temporal
     (
@@ -291,6 +341,10 @@ def test_evidence_offsets_point_into_text() -> None:
 
 
 NEGATIVE = [
+    "The city council approved a $45 million budget, including 3.2 million for road repairs.",
+    "Unemployment fell to 4.5 percent in March, the lowest since 2019.",
+    "Striker Diego Ruiz, 28, scored twice in the 67th and 89th minutes before 32,000 fans.",
+    "About 18 million people live in the storm's path.",
     "The government approved $3.7 million in emergency aid for the region.",
     "A 72-year-old man was among the dead.",
     "The 10-year-old girl was among the dead.",

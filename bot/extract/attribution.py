@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.extract.fastre import ascii_lower, trie_alternation
 from bot.extract.lexicon import (
     BODY_WORDS,
     CALL_VERBS,
@@ -36,11 +37,10 @@ from bot.extract.lexicon import (
     words,
 )
 
-TOKEN_RE = re.compile(
-    r"(?:[A-Za-z]\.){2,}|[^\W\d_](?:[\w'’\-]|\.(?=[A-Za-z]\.))*|\d[\d,.]*\d|\d|[^\w\s]"
-)
+TOKEN_RE = re.compile(r"(?:[A-Za-z]\.){2,}|[^\W\d_][\w'’\-]*|\d[\d,.]*\d|\d|[^\w\s]")
 
 _QUOTE_CHARS = '"“”„«»'
+_QUOTE_RE = re.compile("[" + re.escape(_QUOTE_CHARS) + "]")
 
 
 class Kind(StrEnum):
@@ -83,13 +83,14 @@ class SpeechEvent:
     direct: bool
 
 
-_SPEECH_RE = re.compile(
+SPEECH_RE = re.compile(
     r"\b(?:(?P<call>called|calls|calling)\s+(?:for|on)\b"
-    r"|(?P<put>puts?|putting)\s+(?:the|its|their|his|her)\s+(?:figure|toll|number|death\s+toll)\s+at\b"
+    r"|(?P<put>puts?|putting)\s+(?:the|its|their|his|her)\s+(?:figure|toll|number|death\s+toll)"
+    r"\s+at\b"
     r"|(?P<acc>according\s+to)\b"
-    r"|(?P<verb>" + "|".join(sorted(SPEECH_VERBS, key=len, reverse=True)) + r"))\b",
-    re.IGNORECASE,
+    r"|(?P<verb>" + trie_alternation(SPEECH_VERBS) + r"))\b"
 )
+"""Reporting verbs; matched on the ASCII-lower-cased sentence (see ``fastre``)."""
 _SKIP_BEFORE_VERB = words(
     """
     has have had also later previously earlier again further recently then repeatedly
@@ -131,11 +132,9 @@ _DETERMINERS = frozenset(
         "several",
         "some",
         "many",
-        "other",
         "both",
         "one",
         "another",
-        "senior",
     }
 )
 _NP_LOWER = (
@@ -154,6 +153,7 @@ _NP_LOWER = (
         """
     )
 )
+_NP_LEADING_FUNCTION = _NP_FUNCTION - {"the", "a", "an"}
 _RELATIVE = frozenset(
     {
         "which",
@@ -183,8 +183,10 @@ _BEFORE_QUOTE = re.compile(
 _LEADING_THE = re.compile(r"^(?:the|The)\s+")
 
 
-def tokenize(sentence: str) -> list[tuple[str, int, int]]:
-    return [(m.group(0), m.start(), m.end()) for m in TOKEN_RE.finditer(sentence)]
+def tokenize(sentence: str, lo: int = 0, hi: int | None = None) -> list[tuple[str, int, int]]:
+    """Tokens (text, start, end) of ``sentence[lo:hi]`` with offsets into ``sentence``."""
+    end = len(sentence) if hi is None else hi
+    return [(m.group(), *m.span()) for m in TOKEN_RE.finditer(sentence, lo, end)]
 
 
 def quote_spans(sentence: str, open_at_start: bool) -> tuple[list[tuple[int, int]], bool]:
@@ -196,9 +198,8 @@ def quote_spans(sentence: str, open_at_start: bool) -> tuple[list[tuple[int, int
     spans: list[tuple[int, int]] = []
     inside = open_at_start
     start = 0
-    for i, ch in enumerate(sentence):
-        if ch not in _QUOTE_CHARS:
-            continue
+    for qm in _QUOTE_RE.finditer(sentence):
+        i, ch = qm.start(), qm.group(0)
         if ch in "“„«" and not inside:
             inside, start = True, i + 1
         elif ch in "”»" and inside:
@@ -225,8 +226,17 @@ def _is_cap(tok: str) -> bool:
     return tok[:1].isupper()
 
 
+_LOW_CACHE: dict[str, str] = {}
+
+
 def _low(tok: str) -> str:
-    return tok.lower().rstrip(".").removesuffix("'s").removesuffix("’s")
+    """Lower-cased token without a trailing period or possessive (memoised: hot path)."""
+    low = _LOW_CACHE.get(tok)
+    if low is None:
+        low = tok.lower().rstrip(".").removesuffix("'s").removesuffix("’s")
+        if len(_LOW_CACHE) < 100_000:
+            _LOW_CACHE[tok] = low
+    return low
 
 
 def classify(
@@ -248,8 +258,6 @@ def classify(
     det = ""
     while i < len(words) and (lows[i] in _DETERMINERS or words[i][:1].isdigit()):
         det = det or lows[i]
-        if lows[i] not in ("the",):
-            det = lows[i]
         i += 1
     core = words[i:]
     core_lows = lows[i:]
@@ -275,7 +283,7 @@ def classify(
         for w in name_toks
     )
     non_official = any(lw in NON_OFFICIAL_ROLE_WORDS for lw in core_lows) or bool(
-        role and any(_low(w) in NON_OFFICIAL_ROLE_WORDS | {"reporting"} for w in role.split())
+        role and any(_low(w) in _NON_OFFICIAL_OR_REPORTING for w in role.split())
     )
     if det in ("a", "an") or (det and det != "the" and not det[:1].isdigit()):
         name_ok = False  # "a Syrian official", "two officials": never a named person
@@ -314,11 +322,18 @@ def classify(
         k = core_lows.index("of", 1)
         if all(_is_cap(w) and _low(w) not in _HEAD_WORDS for w in core[:k]) and k <= 4:
             of_part = " ".join(core[k:])
-            media = any(lw in MEDIA_WORDS - {"agency"} for lw in core_lows[k:])
-            return Mention(Kind.PERSON, text, " ".join(core[:k]), role or of_part, start, end,
-                           non_official_role=non_official or media)
-    is_media = any(lw in MEDIA_WORDS - {"agency"} for lw in core_lows) or "news" in core_lows
-    if is_media and head not in BODY_WORDS - {"agency"}:
+            media = any(lw in _MEDIA_NOT_AGENCY for lw in core_lows[k:])
+            return Mention(
+                Kind.PERSON,
+                text,
+                " ".join(core[:k]),
+                role or of_part,
+                start,
+                end,
+                non_official_role=non_official or media,
+            )
+    is_media = any(lw in _MEDIA_NOT_AGENCY for lw in core_lows) or "news" in core_lows
+    if is_media and head not in _BODY_NOT_AGENCY:
         return Mention(Kind.MEDIA, text, bare, None, start, end)
     plural = head in GROUP_PLURAL_HEADS or (det not in ("", "the", "a", "an", "one"))
     proper_body = head in BODY_WORDS and any(_is_cap(w) for w in core)
@@ -347,6 +362,10 @@ def classify(
     )
 
 
+_MEDIA_NOT_AGENCY = MEDIA_WORDS - {"agency"}
+_BODY_NOT_AGENCY = BODY_WORDS - {"agency"}
+_NON_OFFICIAL_OR_REPORTING = NON_OFFICIAL_ROLE_WORDS | {"reporting"}
+_ROLE_OR_BODY = ROLE_WORDS | BODY_WORDS
 _HEAD_WORDS = (
     ROLE_WORDS | BODY_WORDS | UNNAMED_HEADS | GROUP_PLURAL_HEADS | frozenset({"secretary-general"})
 )
@@ -369,7 +388,7 @@ def _np_start(toks: list[tuple[str, int, int]], end_i: int, floor: int) -> int:
             continue
         break
     start = j + 1
-    while start <= end_i and _low(toks[start][0]) in (_NP_FUNCTION - {"the", "a", "an"}):
+    while start <= end_i and _low(toks[start][0]) in _NP_LEADING_FUNCTION:
         start += 1
     if end_i - start + 1 > 10:
         start = end_i - 9
@@ -426,7 +445,7 @@ def _subject_before(
             first_appos = _low(toks[appos_lo][0])
             appos_is_name = (
                 all(
-                    _is_cap(t[0]) and _low(t[0]) not in ROLE_WORDS | BODY_WORDS
+                    _is_cap(t[0]) and _low(t[0]) not in _ROLE_OR_BODY
                     for t in toks[appos_lo:appos_hi]
                 )
                 and appos_hi - appos_lo <= 4
@@ -551,14 +570,27 @@ def _according_to(
     return classify(sentence, toks, j, k)
 
 
-def speech_events(sentence: str, quotes: list[tuple[int, int]]) -> list[SpeechEvent]:
+def speech_events(
+    sentence: str, quotes: list[tuple[int, int]], low: str | None = None
+) -> list[SpeechEvent]:
     """All speech events of a sentence, in order (verbs inside quotations are skipped)."""
-    if not _SPEECH_RE.search(sentence):
+    matches = list(SPEECH_RE.finditer(ascii_lower(sentence) if low is None else low))
+    if not matches:
         return []
-    toks = tokenize(sentence)
+    # Speaker phrases sit within a few dozen words of their verb: tokenise that window only
+    # (starting at a space so no word is cut).
+    lo = max(0, matches[0].start() - 200)
+    if lo:
+        space = sentence.find(" ", lo)
+        lo = space + 1 if 0 <= space < matches[0].start() else matches[0].start()
+    hi = min(len(sentence), matches[-1].end() + 160)
+    if hi < len(sentence):
+        space = sentence.rfind(" ", matches[-1].end(), hi)
+        hi = space if space > 0 else len(sentence)
+    toks = tokenize(sentence, lo, hi)
     by_start = {t[1]: n for n, t in enumerate(toks)}
     events: list[SpeechEvent] = []
-    for m in _SPEECH_RE.finditer(sentence):
+    for m in matches:
         if in_spans(m.start(), quotes):
             continue
         verb_i = by_start.get(m.start())

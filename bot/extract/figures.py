@@ -21,9 +21,10 @@ clause breaks (";", ", and", " but ", " while ") around the number.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from bot.domain.claims import Metric, Quantity, Scope, ScopeKind, Temporal
+from bot.extract.fastre import ascii_lower, trie_alternation
 from bot.extract.lexicon import (
     ACTIVE_TRIGGERS,
     COMPOUND_HEADS,
@@ -174,6 +175,19 @@ _UPDATE_LEFT = re.compile(
     r"updated|revised|later\s+confirmed|now\s+at|has\s+now\s+reached)\b",
     re.IGNORECASE,
 )
+# One pass for the three left-context markers (each alternative is a named group).
+_MARKERS = re.compile(
+    "(?P<earlier>"
+    + _EARLIER_LEFT.pattern
+    + ")|(?P<forecast>"
+    + _FORECAST_LEFT.pattern
+    + ")|(?P<update>"
+    + _UPDATE_LEFT.pattern
+    + ")",
+    re.IGNORECASE,
+)
+_CUMULATIVE_HINT = re.compile(r"this|since|total|past|last")
+_OTHER_EVENT_HINT = re.compile(r"\d\d\d\d|last|ago|previous|similar|separate|earlier|prior")
 _OTHER_EVENT = re.compile(
     r"\blast\s+(?:year|month|decade)|\b(?:years?|decades?)\s+ago\b|"
     r"\b(?:a|an|the)\s+(?:previous|similar|separate|earlier|prior)\s+(?:\w+\s+)?"
@@ -181,7 +195,7 @@ _OTHER_EVENT = re.compile(
     r"hurricane|cyclone|bombing|shooting|outbreak|eruption|landslide|sinking|accident)",
     re.IGNORECASE,
 )
-_YEAR = re.compile(r"(?<![\d,.\-/])(?:1[89]\d\d|20\d\d)(?![\d,\-/]|\.\d)")
+_YEAR = re.compile(r"(?<![\d,.\-/])(?:1[89]\d\d|20\d\d)(?!\d|[,\-/.]\d)")
 _SINCE_YEAR_WHEN = re.compile(r"\bsince\s+(?:1[89]\d\d|20\d\d),?\s+when\s+", re.IGNORECASE)
 _MONTHS_ALT = "|".join(MONTHS)
 _CUMULATIVE = re.compile(
@@ -202,13 +216,13 @@ _SUPERLATIVE_BEFORE = re.compile(
     re.IGNORECASE,
 )
 _LOCAL_ALONE = re.compile(
-    r"\bin\s+(?:the\s+(?:\w+\s+)?(?:city|province|state|region|district|county|town|prefecture|"
+    r"\b[Ii]n\s+(?:the\s+(?:\w+\s+)?(?:city|province|state|region|district|county|town|prefecture|"
     r"village|municipality|capital)\s+of\s+)?(?P<place>[A-Z][\w'’\-]*(?:\s+[A-Z][\w'’\-]*){0,2})"
     r"(?:\s+(?:province|state|region|district|county|city|prefecture|town|municipality))?"
     r"\s+alone\b"
 )
 _LOCAL_IN = re.compile(
-    r"^\s*(?:[\w'’\-]+\s+){0,3}?in\s+(?:the\s+(?:\w+\s+)?(?:city|province|state|region|district|"
+    r"\s*(?:[\w'’\-]+\s+){0,3}?in\s+(?:the\s+(?:\w+\s+)?(?:city|province|state|region|district|"
     r"county|town|prefecture|village|municipality|capital)\s+of\s+)?"
     r"(?P<place>[A-Z][\w'’\-]*(?:\s+[A-Z][\w'’\-]*){0,2})"
 )
@@ -222,7 +236,24 @@ _AMONG = re.compile(
     r"(?P<w>dead|killed|fatalities|injured|wounded|missing|hurt|victims\s+killed)\b",
     re.IGNORECASE,
 )
-_PHRASES = [(re.compile(p, re.IGNORECASE), m) for p, m in PHRASE_TRIGGERS]
+# Participles that, followed by an object, are active verbs ("3 gunmen killed 12 people").
+_TRANSITIVE = frozenset(
+    {
+        Metric.KILLED,
+        Metric.INJURED,
+        Metric.ARRESTED,
+        Metric.RESCUED,
+        Metric.EVACUATED,
+        Metric.ABDUCTED,
+        Metric.AFFECTED,
+        Metric.DISPLACED,
+    }
+)
+# All multi-word triggers in one regex; the matching group's index gives the metric.
+_PHRASES = re.compile(
+    "|".join(f"(?P<p{i}>{p})" for i, (p, _) in enumerate(PHRASE_TRIGGERS)), re.IGNORECASE
+)
+_PHRASE_METRICS = {f"p{i}": m for i, (_, m) in enumerate(PHRASE_TRIGGERS)}
 _YEAR_PREPOSITIONS = frozenset(
     {
         "in",
@@ -312,10 +343,21 @@ def _noun_phrase(sentence: str, pos: int) -> _NP:
         lw = w.lower().replace("’", "'")
         if lw in METRIC_NOUNS:
             return _NP("", "", b, "person", METRIC_NOUNS[lw])
-        if lw in SUBJECT_GROUPS and not (lw in ("others", "more") and mods):
+        if lw in ("more", "others", "other") and not mods:
+            # "12 more died", "14 others": the group carries over from the previous figure
+            return _NP("", "", b, "none")
+        if lw == "lives" and not mods:
+            return _NP("", "", b, "lives")
+        if lw in SUBJECT_GROUPS:
             group = SUBJECT_GROUPS[lw]
             if mods:
                 group = MODIFIER_GROUPS.get((mods[-1][0].lower(), lw), group)
+            # "police officers", "crew members": the last of consecutive person nouns heads
+            while i + 1 < len(toks) and toks[i + 1][0].lower() in SUBJECT_GROUPS:
+                nxt = toks[i + 1][0].lower()
+                group = MODIFIER_GROUPS.get((lw, nxt), SUBJECT_GROUPS[nxt])
+                i += 1
+                lw, b = nxt, toks[i][2]
             end = b
             if i + 1 < len(toks) and toks[i + 1][0].lower() in COMPOUND_HEADS:
                 group = MODIFIER_GROUPS.get((lw, toks[i + 1][0].lower()), group)
@@ -365,10 +407,9 @@ def _state_after(sentence: str, pos: int) -> tuple[Metric | None, int, set[str],
             if word == "fatalities":
                 metric = Metric.KILLED
             return metric, among.end(), chain, True
-        for rx, metric in _PHRASES:
-            pm = rx.match(sentence, at)
-            if pm is not None:
-                return metric, pm.end(), chain, bool(chain)
+        pm = _PHRASES.match(sentence, at)
+        if pm is not None and pm.lastgroup is not None:
+            return _PHRASE_METRICS[pm.lastgroup], pm.end(), chain, bool(chain)
         if w in STATE_TRIGGERS:
             return STATE_TRIGGERS[w], toks[i][2], chain, bool(chain)
         if w in _CHAIN:
@@ -394,9 +435,29 @@ def _prev_words(sentence: str, pos: int, n: int) -> list[str]:
     ][-n:]
 
 
-def figures_in_sentence(sentence: str) -> list[SentenceFigure]:
+# Stems without which a sentence cannot hold a figure: a cheap pre-filter so that most
+# sentences never reach the number parser.
+FIGURE_HINT_RE = re.compile(
+    r"\b"
+    + trie_alternation(
+        words(
+            """
+        kill dead die death injur wound hurt missing displac fled flee evacu arrest detain
+        affect rescu trap homeless hospital abduct kidnap toll tally lives fatalit drown
+        perish slain murder execut unaccounted forced custody hostage bodies number
+        """
+        )
+    )
+)
+
+
+def figures_in_sentence(sentence: str, low: str | None = None) -> list[SentenceFigure]:
     """Figures of one sentence, in order of appearance."""
-    spans = find_numbers(sentence)
+    if low is None:
+        low = ascii_lower(sentence)
+    if not FIGURE_HINT_RE.search(low):
+        return []
+    spans = find_numbers(sentence, low)
     if not spans:
         return []
     out: list[SentenceFigure] = []
@@ -410,17 +471,19 @@ def figures_in_sentence(sentence: str) -> list[SentenceFigure]:
 def _figure_for(
     sentence: str, span: NumberSpan, previous: list[SentenceFigure]
 ) -> SentenceFigure | None:
+    np = _noun_phrase(sentence, span.end)
+    if np.status == "reject":
+        return None
     left = sentence[max(0, span.start - 120) : span.start]
     prev = _prev_words(sentence, span.start, 4)
     if span.is_year and (
         not prev or prev[-1] in _YEAR_PREPOSITIONS or sentence[span.end : span.end + 1] in ",."
     ):
         return None
-    if _HOST_LEFT.search(left):
+    near = left[-40:]
+    if _HOST_LEFT.search(near):
         return None
-    np = _noun_phrase(sentence, span.end)
-    if np.status == "reject":
-        return None
+    low_left = left.lower()
     metric: Metric | None = None
     trigger_end = np.end
     framed = False
@@ -428,8 +491,8 @@ def _figure_for(
     subject, group = np.subject, np.group
     earlier = False
 
-    toll = _TOLL_LEFT.search(left)
-    number_of = _NUMBER_OF_LEFT.search(left) if toll is None else None
+    toll = _TOLL_LEFT.search(left) if ("toll" in low_left or "tally" in low_left) else None
+    number_of = _NUMBER_OF_LEFT.search(left) if toll is None and "number of" in low_left else None
     if np.noun_metric is not None and np.status == "person":
         metric = np.noun_metric
     elif toll is not None and not re.search(r"\d", toll.group("gap") or ""):
@@ -461,7 +524,7 @@ def _figure_for(
             np.status == "unknown" and ACTIVE_TRIGGERS[prev[-1]] in PERSON_ONLY_METRICS
         ):
             metric = ACTIVE_TRIGGERS[prev[-1]]
-    elif prev and prev[-1] == "forced":
+    elif prev and prev[-1] in ("forced", "forcing", "forces", "force"):
         after = sentence[np.end : np.end + 40]
         if re.match(r"\s*(?:to\s+flee|from\s+their\s+homes|out\s+of\s+their\s+homes)", after):
             metric = Metric.DISPLACED
@@ -470,17 +533,16 @@ def _figure_for(
         if leave_m is not None and leave_m.group(1).lower() in LEAVE_STATES:
             metric = LEAVE_STATES[leave_m.group(1).lower()]
             trigger_end = np.end + leave_m.end()
-    elif (_LIVES_LEFT.search(left) or _DEATHS_OF_LEFT.search(left)) and np.status in (
+    elif (_LIVES_LEFT.search(near) or _DEATHS_OF_LEFT.search(near)) and np.status in (
         "person",
         "none",
         "unknown",
     ):
         metric = Metric.KILLED
-    if metric is None and prev and prev[-1] in LIVES_VERBS:
-        lives_m = re.match(r"\s*(?:\w+\s+)?lives\b", sentence[span.end : span.end + 30])
-        if lives_m is not None:
-            metric, trigger_end = Metric.KILLED, span.end + lives_m.end()
-            subject, group = "", ""
+    if np.status == "lives":
+        if not (prev and prev[-1] in LIVES_VERBS):
+            return None
+        metric, trigger_end = Metric.KILLED, np.end  # "claimed 61 lives"
     if metric is None and np.status in ("person", "none", "unknown"):
         st_metric, st_end, chain, used_aux = _state_after(sentence, np.end)
         if st_metric is not None:
@@ -495,27 +557,19 @@ def _figure_for(
                 return None
             # "3 gunmen killed 12 people": a participle followed by an object is an agent.
             nxt = _words_from(sentence, st_end, 1)
+            takes_object = bool(nxt) and (
+                nxt[0][0].lower() in _OBJECT_START or nxt[0][0][:1].isdigit()
+            )
             if (
                 not used_aux
-                and nxt
-                and nxt[0][0].lower() in _OBJECT_START
-                and st_metric
-                in (
-                    Metric.KILLED,
-                    Metric.INJURED,
-                    Metric.ARRESTED,
-                    Metric.RESCUED,
-                    Metric.EVACUATED,
-                    Metric.ABDUCTED,
-                    Metric.DISPLACED,
-                    Metric.AFFECTED,
-                )
-                and sentence[np.end : st_end].strip().lower() not in ("dead", "missing")
+                and takes_object
+                and st_metric in _TRANSITIVE
+                and sentence[np.end : st_end].strip().lower() not in ("dead", "missing", "fled")
             ):
                 return None
             metric, trigger_end = st_metric, st_end
-    up_from = _UP_FROM_LEFT.search(left)
-    if metric is None and previous and (up_from or _INCLUDING_LEFT.search(left)):
+    up_from = _UP_FROM_LEFT.search(near) if "from" in near else None
+    if metric is None and previous and (up_from or _INCLUDING_LEFT.search(near)):
         base = previous[-1]
         if np.status in ("person", "none"):
             metric = base.metric
@@ -548,9 +602,10 @@ def _figure_for(
         group = previous[-1].subject_group or group
 
     temporal = Temporal.CURRENT
-    if earlier or _EARLIER_LEFT.search(near_left) or chain & _EARLIER_CHAIN:
+    markers = {k for m in _MARKERS.finditer(near_left) for k, v in m.groupdict().items() if v}
+    if earlier or "earlier" in markers or chain & _EARLIER_CHAIN:
         temporal = Temporal.EARLIER
-    elif _FORECAST_LEFT.search(near_left) or chain & _FORECAST_CHAIN:
+    elif "forecast" in markers or chain & _FORECAST_CHAIN:
         temporal = Temporal.FORECAST
     elif _is_other_event(sentence, c_lo, span, trigger_end, c_hi):
         temporal = Temporal.OTHER_EVENT
@@ -565,7 +620,7 @@ def _figure_for(
         scope = previous[-1].scope
 
     framed = temporal is Temporal.CURRENT and bool(
-        _UPDATE_LEFT.search(near_left) or (chain and "now" in chain and "stands" in right)
+        "update" in markers or (chain and "now" in chain and "stands" in right)
     )
     if toll is not None and toll.group("link").lower() in (
         "rose",
@@ -594,36 +649,43 @@ def _is_other_event(
 ) -> bool:
     window_lo = max(c_lo, span.start - 80)
     left = sentence[window_lo : span.start]
-    right = sentence[trigger_end : min(c_hi, trigger_end + 30)]
-    right = re.split(
-        r"\b(?:marking|making|since|the\s+largest|the\s+deadliest|which|who|as|after|"
-        r"before|while|,)\b",
-        right,
-        maxsplit=1,
-    )[0]
-    if _OTHER_EVENT.search(left) or _OTHER_EVENT.search(right):
-        return True
-    for m in _YEAR.finditer(left + " " + right):
-        before = (left + " " + right)[max(0, m.start() - 8) : m.start()].lower()
-        if "since" in before:
-            continue
-        return True
+    right = _RIGHT_STOP.split(sentence[trigger_end : min(c_hi, trigger_end + 30)], maxsplit=1)[0]
+    window = left + " " + right
+    if _OTHER_EVENT_HINT.search(window.lower()):
+        if _OTHER_EVENT.search(left) or _OTHER_EVENT.search(right):
+            return True
+        for m in _YEAR.finditer(window):
+            if "since" not in window[max(0, m.start() - 8) : m.start()].lower():
+                return True
     # "the deadliest since 2015, when 300 died"
+    if not sentence.startswith("when", c_lo) and "when" not in sentence[max(0, c_lo - 6) : c_lo]:
+        return False
     pre = sentence[max(0, c_lo - 40) : c_lo + 6]
     return bool(_SINCE_YEAR_WHEN.search(pre)) or bool(
-        re.search(r"\b(?:1[89]\d\d|20\d\d),?\s*$", sentence[max(0, c_lo - 30) : c_lo - 5])
-        and re.match(r"\s*when\b", sentence[max(0, c_lo - 6) : c_lo + 1])
+        _YEAR_AT_END.search(sentence[max(0, c_lo - 30) : c_lo - 5])
+        and _WHEN_AT_START.match(sentence[max(0, c_lo - 6) : c_lo + 1])
     )
 
 
+_RIGHT_STOP = re.compile(
+    r"\b(?:marking|making|since|the\s+largest|the\s+deadliest|which|who|as|after|"
+    r"before|while|,)\b"
+)
+_YEAR_AT_END = re.compile(r"\b(?:1[89]\d\d|20\d\d),?\s*$")
+_WHEN_AT_START = re.compile(r"\s*when\b")
+
+
 def _scope(sentence: str, clause_text: str, c_lo: int, span: NumberSpan, left: str) -> Scope:
-    local = _LOCAL_ALONE.search(clause_text)
+    low = ascii_lower(clause_text)
+    local = _LOCAL_ALONE.search(clause_text) if "alone" in low else None
     if local is not None:
         return Scope(ScopeKind.LOCAL, _place_label(local.group("place")))
-    if _INCLUDING_LEFT.search(left):
+    if _INCLUDING_LEFT.search(left[-30:]):
         m = _LOCAL_IN.match(sentence, span.end)
         if m is not None and m.group("place").lower() not in MONTHS:
             return Scope(ScopeKind.LOCAL, _place_label(m.group("place")))
+    if not _CUMULATIVE_HINT.search(low):
+        return Scope()
     for m in _CUMULATIVE.finditer(clause_text):
         if m.group("since"):
             if _SUPERLATIVE_BEFORE.search(clause_text[: m.start()]):
@@ -648,7 +710,3 @@ def _scope(sentence: str, clause_text: str, c_lo: int, span: NumberSpan, left: s
 
 def _place_label(place: str) -> str:
     return " ".join(place.lower().replace("’", "'").removesuffix("'s").split())
-
-
-def with_scope(fig: SentenceFigure, scope: Scope) -> SentenceFigure:
-    return replace(fig, scope=scope)

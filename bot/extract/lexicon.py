@@ -454,6 +454,7 @@ ROLE_MODIFIERS = words(
     emergency security military army navy finance economy justice home public disaster
     rescue relief humanitarian county city municipal assistant associate executive
     press information transport transportation energy education environment agriculture
+    village community camp tribal town school hospital church party union opposition
     """
 )
 

@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass
 
 from bot.domain.claims import Qualifier, Quantity
+from bot.extract.fastre import ascii_lower, trie_alternation
+from bot.extract.lexicon import words
 
 _UNITS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
@@ -82,13 +84,11 @@ _QUAL_MAP = {q: v for q, v in _QUALIFIERS}
 
 
 def _alt(words: list[str]) -> str:
-    return "|".join(
-        re.escape(w).replace(r"\ ", r"\s+") for w in sorted(words, key=len, reverse=True)
-    )
+    return trie_alternation(words)
 
 
 _SMALL = (
-    rf"(?:(?:{_alt(list(_TENS))})(?:[-\s](?:{_alt([w for w, v in _UNITS.items() if 0 < v < 10])}))?"
+    rf"(?:{_alt(list(_TENS))}(?:[-\s]{_alt([w for w, v in _UNITS.items() if 0 < v < 10])})?"
     rf"|{_alt([w for w in _UNITS if w != 'zero'])})"
 )
 _DIG = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
@@ -107,21 +107,13 @@ _NUM = rf"(?:{_DIGNUM}|{_WORDNUM}|{_VAGUE_RE})"
 _QUAL = _alt([q for q, _ in _QUALIFIERS])
 
 NUMBER_RE = re.compile(
-    rf"(?<![\w$€£¥₹.,\-/#])"
+    rf"(?<![\w$€£¥₹.,:\-/#])"
     rf"(?:(?P<qual>{_QUAL})\s+)?"
     rf"(?:between\s+(?P<lo>{_NUM})\s+and\s+(?P<hi>{_NUM})"
     rf"|(?P<num>{_NUM})(?:\s*(?:-|–|—|to)\s*(?P<num2>{_NUM}))?)"
     rf"(?![\w$€£¥])",
-    re.IGNORECASE,
 )
 # A quick pre-filter: sentences without any of these cannot hold a number span.
-HAS_NUMBER_RE = re.compile(
-    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|teen|twenty|"
-    r"thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|billion|dozen|"
-    r"scores)",
-    re.IGNORECASE,
-)
-
 _MONTHS_RE = (
     r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
     r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
@@ -138,15 +130,17 @@ _AFTER_REJECT = re.compile(
 _CURRENCY_BEFORE = re.compile(
     r"(?:[$€£¥₹#]|\b(?:US|USD|EUR|GBP|Rs|HK|NZ|A|C|S|R|Rp|RM|P|Php)\$?)\s*$"
 )
-_LABEL_BEFORE = re.compile(
-    r"\b(?:aged|age|ages|magnitude|flight|article|route|highway|no\.|nos\.|chapter|section|"
-    r"resolution|room|gate|platform|apollo|boeing|airbus|level|category|grade|page|paragraph|"
-    r"score|scored|rs|rupees|usd|eur|gbp|inr|cny|rmb|jpy|php|idr|version|item|size|zone|"
-    r"ward|unit|block|lot|phase|stage|exit|pier|terminal|sector|rank|ranked|number|"
-    r"top|channel|interstate|road|street|avenue|km|kilometre|mile|runway|precinct|"
-    r"lane|district|tier|form|class|mark|model|series|squad|batch|bill)\s*$",
-    re.IGNORECASE,
+_LABEL_WORDS = words(
+    """
+        aged age ages magnitude flight article route highway no. nos. no nos chapter section
+        resolution room gate platform apollo boeing airbus level category grade page
+        paragraph score scored rs rupees usd eur gbp inr cny rmb jpy php idr version item
+        size zone ward unit block lot phase stage exit pier terminal sector rank ranked
+        number top channel interstate road street avenue km kilometre mile runway precinct
+        lane district tier form class mark model series squad batch bill
+        """
 )
+_LAST_WORD = re.compile(r"([A-Za-z][A-Za-z.]*)\s*$")
 _CAPITALISED_BEFORE = re.compile(r"(?<![.!?:;\"“]\s)\b([A-Z][A-Za-z]*)\s+$")
 _MONTH_PREFIXES = frozenset(
     {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
@@ -223,12 +217,15 @@ class NumberSpan:
     is_year: bool = False
 
 
-def find_numbers(sentence: str) -> list[NumberSpan]:
-    """All number spans in a sentence that could count something (not money, %, ages …)."""
-    if not HAS_NUMBER_RE.search(sentence):
-        return []
+def find_numbers(sentence: str, low: str | None = None) -> list[NumberSpan]:
+    """All number spans in a sentence that could count something (not money, %, ages …).
+
+    ``low`` is ``ascii_lower(sentence)`` when the caller already has it.
+    """
+    if low is None:
+        low = ascii_lower(sentence)
     out: list[NumberSpan] = []
-    for m in NUMBER_RE.finditer(sentence):
+    for m in NUMBER_RE.finditer(low):
         span = _from_match(sentence, m)
         if span is not None:
             out.append(span)
@@ -243,9 +240,12 @@ def _from_match(sentence: str, m: re.Match[str]) -> NumberSpan | None:
         return None
     head = sentence[max(0, m.start() - 24) : m.start()]
     if not qual:
-        if _CURRENCY_BEFORE.search(head) or _LABEL_BEFORE.search(head):
+        last = _LAST_WORD.search(head[-14:])
+        if (last is not None and last.group(1).lower() in _LABEL_WORDS) or (
+            _CURRENCY_BEFORE.search(head[-6:])
+        ):
             return None
-        cap = _CAPITALISED_BEFORE.search(head)
+        cap = _CAPITALISED_BEFORE.search(head) if last is not None else None
         if (
             cap is not None
             and m.group(0)[:1].isdigit()
@@ -253,7 +253,7 @@ def _from_match(sentence: str, m: re.Match[str]) -> NumberSpan | None:
             and (m.start() - len(cap.group(0)) > 0 or cap.group(1).lower()[:3] in _MONTH_PREFIXES)
         ):
             return None  # "Article 4", "Boeing 737", "March 12", "Route 66"
-    text = m.group(0)
+    text = sentence[m.start() : m.end()]
     if m.group("lo"):
         lo = parse_number(m.group("lo"))
         hi = parse_number(m.group("hi"))

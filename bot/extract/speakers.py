@@ -18,6 +18,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from bot.domain.stories import SpeakerRecord
 from bot.extract.lexicon import (
@@ -44,11 +45,14 @@ _ACRONYMS: dict[str, tuple[str, ...]] = {
     "who": ("world", "health", "organization"),
 }
 _NAME_PARTICLES = ("al-", "el-", "ad-", "as-", "at-", "ash-", "an-")
+_PARTICLES = frozenset({"al", "bin", "van", "von", "de", "da", "der", "la", "le", "el", "du"})
 _SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv"})
 _TITLE_WORDS = ROLE_WORDS | HONORIFICS | frozenset({"secretary-general"})
 
 
 def _fold(s: str) -> str:
+    if s.isascii():
+        return s
     s = unicodedata.normalize("NFKD", s.replace("’", "'"))
     return "".join(c for c in s if not unicodedata.combining(c))
 
@@ -89,34 +93,65 @@ def is_body(name: str) -> bool:
     )
 
 
+def is_place(name: str) -> bool:
+    """A bare country or capital ("Moscow", "Turkey") used as a speaker.
+
+    Such metonyms speak for a government as a whole; they are kept as statements but
+    are not *officials* (no new_statement alert), since every report of a conflict says
+    "Turkey said" and the desk wants to hear when a person or an institution speaks.
+    """
+    words = [w for w in _words(name) if w != "the"]
+    return bool(words) and all(w in PLACE_BODIES for w in words)
+
+
 def person_name_words(name: str) -> list[str]:
+    return list(_person_name_words(name))
+
+
+@lru_cache(maxsize=4096)
+def _person_name_words(name: str) -> tuple[str, ...]:
     """The name words after the last title or honorific ("UN spokesman Stephane Dujarric" →
-    ["stephane", "dujarric"]); empty for an office alone ("U.N. Secretary-General")."""
-    words = _normalise_title([w for w in _words(name) if w != "the"])
+    ["stephane", "dujarric"]); empty for an office alone ("U.N. Secretary-General") or an
+    office phrase ("the governor of Hatay")."""
+    raw = [w for w in _WORD_RE.findall(_fold(name)) if w.lower() != "the"]
+    words = _normalise_title([w.lower().removesuffix("'s") for w in raw])
+    if len(words) != len(raw):  # "Secretary General" was merged: realign on the merged list
+        raw = [w for w in raw if w.lower() != "general"] if "secretary-general" in words else raw
     last = -1
     for i, w in enumerate(words):
         if w in _TITLE_WORDS or w.rstrip(".") in _TITLE_WORDS:
             last = i
-    rest = [w for w in words[last + 1 :] if w not in _SUFFIXES]
-    return rest
+    rest_raw = raw[last + 1 :] if len(raw) == len(words) else []
+    if not rest_raw or any(
+        not w[:1].isupper() and not w.lower().startswith(_NAME_PARTICLES) and w not in _PARTICLES
+        for w in rest_raw
+    ):
+        return ()
+    return tuple(w.lower().removesuffix("'s") for w in rest_raw if w.lower() not in _SUFFIXES)
 
 
+@lru_cache(maxsize=4096)
 def speaker_key(name: str) -> str:
     """A canonical matching key for a speaker (see module docstring)."""
     words = [w for w in _words(name) if w != "the"]
     if not words:
         return ""
-    if is_body(name):
-        if "for" in words and words.index("for") > 0:
-            words = words[: words.index("for")]
-        return " ".join(_expand(words))
     rest = person_name_words(name)
-    if rest and not all(w in _ACRONYMS or w in ROLE_MODIFIERS for w in rest):
+    person = (
+        bool(rest)
+        and not any(w in BODY_WORDS for w in rest)
+        and not all(w in _ACRONYMS or w in ROLE_MODIFIERS or w in PLACE_BODIES for w in rest)
+    )
+    if person:
         surname = rest[-1]
         for p in _NAME_PARTICLES:
             if surname.startswith(p) and len(surname) > len(p) + 1:
                 surname = surname[len(p) :]
         return surname
+    if is_body(name):
+        if "for" in words and words.index("for") > 0:
+            words = words[: words.index("for")]
+        return " ".join(_expand(words))
     return " ".join(_expand(_normalise_title(words)))
 
 
@@ -128,6 +163,7 @@ class RoleSignature:
     """Proper-noun qualifiers, cut to 4 letters so "Turkish"/"Turkey's" compare."""
 
 
+@lru_cache(maxsize=4096)
 def role_signature(text: str | None) -> RoleSignature | None:
     """The office a role phrase names, or None if it names none."""
     if not text:
@@ -170,7 +206,8 @@ def resolve_speaker(name: str, role: str | None, known: Mapping[str, SpeakerReco
     for k, rec in known.items():
         if speaker_key(rec.name) == key or any(speaker_key(a) == key for a in rec.aliases):
             return k
-    if person_name_words(name) and not is_body(name) and not _acronyms_only(name):
+    rest = person_name_words(name)
+    if rest and not any(w in BODY_WORDS for w in rest) and not _acronyms_only(name):
         return None  # a named person we have not seen: never matched by office alone
     want = role_signature(name) or role_signature(role)
     if want is None:
@@ -191,7 +228,17 @@ def _acronyms_only(name: str) -> bool:
 
 # --- within one article -----------------------------------------------------------------------
 
-_CAP_RUN = re.compile(r"(?:[A-Z][\w'’\-]*\.?\s+){1,4}")
+_TRAILING_CAPS = re.compile(r"(?:[A-Z][\w'’\-]*[ \t]+){1,4}(?:al-|el-)?$")
+
+
+def _word_key(word: str) -> str:
+    w = _fold(word).lower().removesuffix("'s").rstrip("'")
+    for p in _NAME_PARTICLES:
+        if w.startswith(p) and len(w) > len(p) + 1:
+            return w[len(p) :]
+    return w
+
+
 _STOP_CAPS = words(
     """
     the a an and but then when while meanwhile earlier later in on at as after before
@@ -244,39 +291,52 @@ class ArticleSpeakers:
         self._forms.setdefault(key, set()).add(form)
 
     def finish(self) -> None:
-        """Look for fuller forms of each person's name anywhere in the text."""
-        for key, p in self._persons.items():
-            if not key or not key.isalpha() or len(key) < 3:
+        """Look for fuller forms of each person's name anywhere in the text.
+
+        Only occurrences of a known surname are examined: the capitalised words right
+        before it ("Turkish President Recep Tayyip Erdogan") may complete the name.
+        """
+        surnames = {
+            f.split()[-1].removesuffix("'s").removesuffix("’s")
+            for p in self._persons.values()
+            for f in p.forms
+            if f.split()
+        }
+        surnames = {w for w in surnames if len(w) >= 3 and w[:1].isupper()}
+        if not surnames:
+            return
+        best = {k: len(person_name_words(p.name)) for k, p in self._persons.items()}
+        pattern = re.compile(
+            r"\b(?:"
+            + "|".join(re.escape(w) for w in sorted(surnames, key=len, reverse=True))
+            + r")\b"
+        )
+        for m in pattern.finditer(self._text):
+            key = _word_key(m.group(0))
+            if key not in self._persons:
                 continue
-            pattern = re.compile(
-                r"\b((?:[A-Z][\w'’\-]*[ \t]+){1,4})(?:al-|el-)?" + "(?i:" + re.escape(key) + r")\b",
-            )
-            best = person_name_words(p.name)
-            for m in pattern.finditer(self._text):
-                cand = m.group(0)
-                words = cand.split()
-                # keep only capitalised words, drop titles, stop words, possessives
-                kept: list[str] = []
-                for w in words:
-                    lw = w.lower().rstrip(".")
-                    if (
-                        not w[:1].isupper()
-                        or lw in _TITLE_WORDS
-                        or lw in _STOP_CAPS
-                        or lw.endswith(("'s", "’s"))
-                        or lw in BODY_WORDS
-                    ):
-                        kept = []
-                        continue
-                    kept.append(w)
+            before = self._text[max(0, m.start() - 60) : m.start()]
+            words = [*_TRAILING_CAPS.findall(before)[-1:], m.group(0)]
+            words = " ".join(words).split()
+            kept: list[str] = []
+            for x in words:
+                lx = x.lower().rstrip(".")
                 if (
-                    kept
-                    and kept[-1].lower().endswith(key)
-                    and len(kept) > len(best)
-                    and all(not k.lower().endswith(("ish", "ian", "ese")) for k in kept[:-1])
+                    lx in _TITLE_WORDS
+                    or lx in _STOP_CAPS
+                    or lx.endswith(("'s", "’s"))
+                    or (lx in BODY_WORDS)
                 ):
-                    best = [k.lower() for k in kept]
-                    p.name = " ".join(kept)
+                    kept = []
+                    continue
+                kept.append(x)
+            if (
+                len(kept) > best[key]
+                and len(kept) <= 4
+                and all(not k.lower().endswith(("ish", "ian", "ese")) for k in kept[:-1])
+            ):
+                best[key] = len(kept)
+                self._persons[key].name = " ".join(kept)
 
     def person(self, key: str) -> tuple[str, str | None] | None:
         p = self._persons.get(key)

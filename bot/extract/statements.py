@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from bot.domain.claims import Evidence, Statement
 from bot.extract.attribution import Kind, Mention, SpeechEvent
 from bot.extract.lexicon import ATTRIBUTION_ONLY_VERBS
-from bot.extract.speakers import ArticleSpeakers, speaker_key
+from bot.extract.speakers import ArticleSpeakers, is_place, speaker_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,5 +105,5 @@ def build_statement(
         text=text,
         direct=event.direct,
         evidence=evidence,
-        official=who.official,
+        official=who.official and not is_place(who.speaker),
     )

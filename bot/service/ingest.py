@@ -80,6 +80,11 @@ class Ingestor:
 
     async def __call__(self, cmd: IngestArticle) -> IngestResult:
         article = cmd.article
+        # Re-fetches and replays are the common case: recognise them without extracting.
+        async with self._uow_factory() as uow:
+            seen = await uow.articles.get(article.id)
+        if seen is not None and seen.article.content_hash == article.content_hash:
+            return IngestResult(article.id, Outcome.UNCHANGED, seen.story_id)
         # Extraction is pure and the costly part: do it before taking any lock.
         extraction = self._extract(article)
         observed = Observed.of(article, cmd.arrived)
