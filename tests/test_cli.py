@@ -20,7 +20,8 @@ def test_extract_prints_claims_and_statements_as_json(capsys: pytest.CaptureFixt
     assert main(["extract", str(SEEDS / "002_2cd0230308c69816.txt"), "--format", "json"]) == 0
     record = json.loads(capsys.readouterr().out)
     assert record["published"].startswith("2020-02-28")
-    killed = {(f["value"], f["attributed_to"]) for f in record["figures"] if f["metric"] == "killed"}
+    figures = record["figures"]
+    killed = {(f["value"], f["attributed_to"]) for f in figures if f["metric"] == "killed"}
     assert (34, "Syrian Observatory for Human Rights") in killed
     for f in record["figures"]:
         assert f["sentence"] and f["end"] > f["start"]

@@ -204,5 +204,6 @@ def test_a_country_or_capital_speaking_is_not_an_official(sentence: str) -> None
 
 
 def test_a_named_institution_of_a_country_is_official() -> None:
-    (st,) = extract("Russia's Defence Ministry said a drone had entered Syrian airspace.").statements
+    text = "Russia's Defence Ministry said a drone had entered Syrian airspace."
+    (st,) = extract(text).statements
     assert st.official

@@ -99,7 +99,7 @@ async def test_unrelated_news_starts_its_own_story(ingest: Ingestor) -> None:
     )
     other = await ingest(IngestArticle(ferry, arrived=T0))
     assert other.story_id != quake.story_id
-    assert [a.type for a in other.alerts][0] is AlertType.NEW_STORY
+    assert other.alerts[0].type is AlertType.NEW_STORY
 
 
 class Exploding:
@@ -115,7 +115,7 @@ class Collecting:
         self.alerts.extend(alerts)
 
 
-async def test_a_failing_sink_neither_undoes_the_commit_nor_starves_other_sinks(ingest: Ingestor) -> None:
+async def test_a_failing_sink_neither_undoes_commit_nor_starves_others(ingest: Ingestor) -> None:
     collecting = Collecting()
     bus = MessageBus(ingest, [Exploding(), collecting])
     result = await bus.handle(IngestArticle(article(QUAKE_22), arrived=T0))
