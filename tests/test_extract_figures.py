@@ -379,7 +379,24 @@ NEGATIVE = [
     "Nobody was killed in the blast.",
     "He was sentenced to 15 years in prison for the 2019 attack.",
     "The stock index fell 300 points on Monday.",
+    "About 13.5 million people live in the 10 affected provinces.",
+    "Relief reached 40 affected districts by Tuesday.",
 ]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "temporal"),
+    [
+        ("Ferry accidents kill hundreds of people every year in Bangladesh.", Temporal.OTHER_EVENT),
+        ("Floods kill about 1,000 people annually across the region.", Temporal.OTHER_EVENT),
+        ("Earlier reports had put the toll at 23 dead.", Temporal.EARLIER),
+        ("Police had earlier said 14 people were killed.", Temporal.EARLIER),
+        ("The health ministry had put the number of dead at 40.", Temporal.EARLIER),
+    ],
+)
+def test_habitual_and_superseded_figures(sentence: str, temporal: Temporal) -> None:
+    figs = extract(sentence).figures
+    assert figs and all(f.temporal is temporal for f in figs), figs
 
 
 @pytest.mark.parametrize("sentence", NEGATIVE, ids=[s[:40] for s in NEGATIVE])

@@ -26,6 +26,7 @@ story's next state. The rules, per figure series (metric × subject × scope):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -41,6 +42,16 @@ from bot.extract.speakers import resolve_speaker, speaker_key
 
 # The order in which metrics headline a new story.
 _METRIC_PRIORITY = list(Metric)
+
+# Words that set one figure against another ("… but the Observatory puts it at 34").
+# Without them, two values from two sources in one article are usually counts of
+# different places ("538 in Syria", "1,541 in Turkey"), not a disagreement.
+_CONTRAST = re.compile(
+    r"\b(?:but|however|yet|disputed?|disputes|contradict\w*|contested|"
+    r"puts?\s+(?:the|its)\s+(?:figure|toll|number|count)|"
+    r"(?:higher|lower|different|other|own|independent)\s+(?:figure|toll|estimate|count|tally)s?)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,12 +280,13 @@ def _update_series(
     # The value as the article headlines it ("at least 22"), in the words of the named
     # source that gives it ("the death toll has increased to 22," Dogan said).
     head_step = replace(_step(voice, observed), quantity=headline.quantity)
+    shown = replace(voice, quantity=headline.quantity)  # what rise/drop alerts report
     prev = series.head
     became_head = False
     if prev is None:
         lineage.append(head_step)
         became_head = True
-        drafts.append(_Draft(AlertType.NEW_FIGURE, figure=voice))
+        drafts.append(_Draft(AlertType.NEW_FIGURE, figure=shown))
     else:
         relation = relate(voice.quantity, prev.quantity)
         same_source = key_of(voice) == _source_key(prev.source, None, speakers)
@@ -290,7 +302,7 @@ def _update_series(
                 lineage.append(head_step)
                 became_head = True
                 if alerts_on:
-                    drafts.append(_Draft(AlertType.FIGURE_RISE, figure=voice, previous=prev))
+                    drafts.append(_Draft(AlertType.FIGURE_RISE, figure=shown, previous=prev))
         elif any(
             not s.quantity.is_vague and relate(voice.quantity, s.quantity) is Relation.SAME
             for s in lineage
@@ -300,7 +312,7 @@ def _update_series(
             lineage.append(head_step)
             became_head = True
             if alerts_on:
-                drafts.append(_Draft(AlertType.FIGURE_DROP, figure=voice, previous=prev))
+                drafts.append(_Draft(AlertType.FIGURE_DROP, figure=shown, previous=prev))
         else:
             conflict(voice, prev)
     if became_head or prev is None:
@@ -315,6 +327,8 @@ def _update_series(
             continue
         if key_of(f) == key_of(voice):
             continue  # one source, two values: the extractor's job to mark one as earlier
+        if not _contrasted(f, voice):
+            continue  # likely a count for a part (one country, one district), not dissent
         conflict(f, head_step if became_head else (prev or head_step))
 
     updated = replace(
@@ -328,6 +342,13 @@ def _update_series(
         d.series = updated
         d.history = updated.lineage
     return updated, drafts
+
+
+def _contrasted(dissent: Figure, voice: Figure) -> bool:
+    """Does the text present ``dissent`` as disagreeing with ``voice``?"""
+    if dissent.evidence.start == voice.evidence.start:
+        return True  # one sentence, two sources, two numbers
+    return bool(_CONTRAST.search(dissent.evidence.sentence))
 
 
 def _concurrent_dissent(

@@ -159,7 +159,9 @@ _EARLIER_LEFT = re.compile(
     r"earlier\s+(?:put|said|gave|reported|estimated|stated|counted)|had\s+earlier|"
     r"an?\s+(?:earlier|previous|initial|preliminary)\s+(?:death\s+)?(?:toll|figure|estimate|count|"
     r"report|tally)|"
-    r"had\s+(?:already\s+)?(?:reached|risen|climbed|stood|hit|been\s+put))\b",
+    r"earlier\s+(?:reports?|figures?|estimates?|tallies|counts?)\s+(?:had\s+)?"
+    r"(?:put|said|gave|given|suggested|estimated|reported)|"
+    r"had\s+(?:already\s+)?(?:reached|risen|climbed|stood|hit|been\s+put|put|given|estimated))\b",
     re.IGNORECASE,
 )
 _FORECAST_LEFT = re.compile(
@@ -187,9 +189,14 @@ _MARKERS = re.compile(
     re.IGNORECASE,
 )
 _CUMULATIVE_HINT = re.compile(r"this|since|total|past|last")
-_OTHER_EVENT_HINT = re.compile(r"\d\d\d\d|last|ago|previous|similar|separate|earlier|prior")
+_OTHER_EVENT_HINT = re.compile(
+    r"\d\d\d\d|last|ago|previous|similar|separate|earlier|prior|every|each|annual|a year"
+)
 _OTHER_EVENT = re.compile(
     r"\blast\s+(?:year|month|decade)|\b(?:years?|decades?)\s+ago\b|"
+    # Habitual figures are statistics, not this event: "kill hundreds every year".
+    r"\b(?:every|each)\s+(?:year|month|week|winter|summer|season)\b|\bannually\b|"
+    r"\b(?:a|per)\s+year\b|"
     r"\b(?:a|an|the)\s+(?:previous|similar|separate|earlier|prior)\s+(?:\w+\s+)?"
     r"(?:attack|quake|earthquake|storm|typhoon|flood|floods|disaster|crash|incident|fire|tsunami|"
     r"hurricane|cyclone|bombing|shooting|outbreak|eruption|landslide|sinking|accident)",
@@ -566,6 +573,9 @@ def _figure_for(
                 and st_metric in _TRANSITIVE
                 and sentence[np.end : st_end].strip().lower() not in ("dead", "missing", "fled")
             ):
+                return None
+            # "the 10 affected provinces": the participle is an adjective of a thing.
+            if nxt and nxt[0][0].lower() in NON_PERSON_NOUNS:
                 return None
             metric, trigger_end = st_metric, st_end
     up_from = _UP_FROM_LEFT.search(near) if "from" in near else None
