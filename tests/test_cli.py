@@ -74,3 +74,39 @@ async def test_console_output_never_interprets_article_text_as_markup() -> None:
     text = out.getvalue()
     assert "[bold red]@everyone[/bold red]" in text
     assert "[red]Outlet[/red]" in text
+
+
+DATA = Path(__file__).resolve().parent / "data" / "ingest"
+
+
+def test_replay_reads_rss_and_atom_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = f"sqlite+aiosqlite:///{tmp_path / 'feeds.db'}"
+    code = main(
+        [
+            "replay",
+            str(DATA / "quake_rss.xml"),
+            str(DATA / "ferry_atom.xml"),
+            "--db",
+            db,
+            "--format",
+            "jsonl",
+        ]
+    )
+    captured = capsys.readouterr()
+    assert code == 1  # the RSS fixture holds two broken entries: reported, the rest ingested
+    assert "has no content or summary text" in captured.err
+    alerts = [json.loads(line) for line in captured.out.splitlines()]
+    new_stories = [a for a in alerts if a["type"] == "new_story"]
+    assert len({a["story"] for a in new_stories}) == len(new_stories) >= 2
+    assert all(a["url"] and a["url"].startswith("http") for a in new_stories)
+
+
+def test_replay_refuses_an_entity_bomb_and_says_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = f"sqlite+aiosqlite:///{tmp_path / 'bomb.db'}"
+    assert main(["replay", str(DATA / "billion_laughs.xml"), "--db", db, "--format", "jsonl"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and "entity" in captured.err.lower()
