@@ -47,8 +47,8 @@ class Collector:
         return [a.text for a in self.articles]
 
 
-async def wait_for(cond: Callable[[], bool], timeout: float = 3.0) -> bool:
-    deadline = time.monotonic() + timeout
+async def wait_for(cond: Callable[[], bool], within: float = 3.0) -> bool:
+    deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         if cond():
             return True
@@ -328,7 +328,7 @@ async def test_polling_only_picks_up_a_dropped_file(
         await w.stop()
     assert collector.texts == [FLOOD]
     assert (folder.processed_dir / "flood.txt").exists()
-    assert latency < 2.0
+    assert latency < 3.0  # quiet_period (1 s) + a poll interval, with slack for load
 
 
 @pytest.mark.parametrize("use_inotify", [True, False])
