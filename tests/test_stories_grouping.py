@@ -33,7 +33,7 @@ from bot.domain.claims import (
 )
 from bot.domain.stories import Story, story_id_for
 from bot.stories.grouping import GroupingConfig, StoryMatch, choose_story, score_story
-from bot.stories.similarity import cosine, new_profile, update_profile
+from bot.stories.similarity import article_features, cosine, new_profile, update_profile
 from bot.stories.terms import article_terms
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -204,13 +204,15 @@ def run_feed(
                 title=article.title,
                 created_at=at,
                 updated_at=at,
-                profile=new_profile(article, ext, at),
+                profile=new_profile(article_features(article, ext, at)),
             )
         else:
             sid = match.story.id
             old = stories[sid]
             stories[sid] = replace(
-                old, updated_at=at, profile=update_profile(old.profile, article, ext, at)
+                old,
+                updated_at=at,
+                profile=update_profile(old.profile, article_features(article, ext, at)),
             )
         assigned[key] = sid
     return assigned, stories, log

@@ -25,6 +25,7 @@ from bot.stories.similarity import (
     MAX_TERMS,
     OPEN_HIGH,
     article_facts,
+    article_features,
     cosine,
     merge_fact,
     new_profile,
@@ -91,7 +92,7 @@ def test_merge_fact_rises_narrows_and_ignores_lower() -> None:
 def test_new_and_updated_profile() -> None:
     a = art("Turkish soldiers were killed in Idlib near Saraqeb.", T0)
     ext = Extraction(figures=(fig(22, Qualifier.AT_LEAST),))
-    p = new_profile(a, ext, T0 + timedelta(hours=1))
+    p = new_profile(article_features(a, ext, T0 + timedelta(hours=1)))
     assert p.first_at == p.last_at == T0  # published time wins over arrival
     assert p.article_count == 1
     assert p.facts == {SOLDIERS: (22, OPEN_HIGH)}
@@ -99,7 +100,7 @@ def test_new_and_updated_profile() -> None:
 
     undated = art("Hatay governor said 29 Turkish soldiers were killed in Idlib.", name="b.txt")
     arrival = datetime(2020, 2, 28, 9, 0)  # naive: taken as UTC
-    p2 = update_profile(p, undated, Extraction(figures=(fig(29),)), arrival)
+    p2 = update_profile(p, article_features(undated, Extraction(figures=(fig(29),)), arrival))
     assert p2.article_count == 2
     assert p2.first_at == T0
     assert p2.last_at == arrival.replace(tzinfo=UTC)
@@ -108,7 +109,7 @@ def test_new_and_updated_profile() -> None:
     assert math.isclose(math.hypot(*p2.terms.values()), 1.0)
 
     older = art("Early report: soldiers killed in Idlib.", T0 - timedelta(hours=5), "c.txt")
-    p3 = update_profile(p2, older, Extraction(), T0 + timedelta(days=1))
+    p3 = update_profile(p2, article_features(older, Extraction(), T0 + timedelta(days=1)))
     assert p3.first_at == T0 - timedelta(hours=5)
     assert p3.last_at == p2.last_at
 
@@ -124,11 +125,13 @@ def _letters(n: int) -> str:
 
 
 def test_profile_stays_bounded_and_json_friendly() -> None:
-    p = new_profile(art("Idlib."), Extraction(), T0)
+    p = new_profile(article_features(art("Idlib."), Extraction(), T0))
     for i in range(30):
         words = " ".join(_letters(i * 100 + j).capitalize() for j in range(60))
         ext = Extraction(figures=(fig(i + 1, Qualifier.AT_LEAST),))
-        p = update_profile(p, art(f"Soldiers met {words} in Idlib.", name=f"{i}.txt"), ext, T0)
+        p = update_profile(
+            p, article_features(art(f"Soldiers met {words} in Idlib.", name=f"{i}.txt"), ext, T0)
+        )
     assert len(p.terms) <= MAX_TERMS
     assert len(p.places) <= MAX_PLACES
     assert p.article_count == 31

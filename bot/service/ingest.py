@@ -20,8 +20,8 @@ from bot.domain.claims import Extraction
 from bot.domain.stories import Story, StoryProfile, story_id_for
 from bot.extract import extract
 from bot.ports import StoredArticle, UnitOfWork, UnitOfWorkFactory
-from bot.stories.grouping import GroupingConfig, choose_story
-from bot.stories.similarity import new_profile, update_profile
+from bot.stories.grouping import GroupingConfig, best_story
+from bot.stories.similarity import article_features, new_profile, update_profile
 
 Extractor = Callable[[Article], Extraction]
 
@@ -120,10 +120,11 @@ class Ingestor:
         candidates = await uow.stories.candidates(
             around=at, window=self._config.candidate_window, limit=self._config.max_candidates
         )
-        match = choose_story(article, extraction, at, candidates, config=self._config.grouping)
+        features = article_features(article, extraction, at)
+        match = best_story(features, candidates, config=self._config.grouping)
         if match is not None:
             story = match.story
-            profile = update_profile(story.profile, article, extraction, at)
+            profile = update_profile(story.profile, features)
         else:
             story = Story(
                 id=await _free_story_id(uow, article.id),
@@ -131,7 +132,7 @@ class Ingestor:
                 created_at=at,
                 updated_at=at,
             )
-            profile = new_profile(article, extraction, at)
+            profile = new_profile(features)
         changes = detect_changes(story, observed, extraction, self._config.changes)
         await uow.articles.save(StoredArticle(article, version, story.id, extraction, arrived))
         alerts = await self._commit_story(uow, story, changes, profile=profile, at=at)

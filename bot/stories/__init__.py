@@ -1,20 +1,26 @@
 """Grouping articles into stories.
 
-``choose_story`` picks the story an article belongs to (or None: start a new one);
+``article_features`` reads an article once; ``best_story`` (or ``choose_story`` from
+the article itself) picks the story it belongs to, or None to start a new one;
 ``new_profile`` / ``update_profile`` keep the story's profile that grouping reads.
 """
 
 from bot.stories.grouping import (
-    ArticleFeatures,
     FactCheck,
     GroupingConfig,
     StoryMatch,
-    article_features,
+    best_story,
     choose_story,
     fact_agreement,
     score_story,
 )
-from bot.stories.similarity import cosine, new_profile, update_profile
+from bot.stories.similarity import (
+    ArticleFeatures,
+    article_features,
+    cosine,
+    new_profile,
+    update_profile,
+)
 from bot.stories.terms import article_terms, salient_names
 
 __all__ = [
@@ -24,6 +30,7 @@ __all__ = [
     "StoryMatch",
     "article_features",
     "article_terms",
+    "best_story",
     "choose_story",
     "cosine",
     "fact_agreement",

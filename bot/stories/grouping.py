@@ -29,15 +29,8 @@ from datetime import datetime, timedelta
 from bot.domain.articles import Article
 from bot.domain.claims import Extraction
 from bot.domain.stories import Story
-from bot.stories.similarity import (
-    ARTICLE_NAMES,
-    article_facts,
-    article_time,
-    as_utc,
-    dot,
-    norm,
-)
-from bot.stories.terms import MAX_IDF, article_terms, idf, salient_names
+from bot.stories.similarity import ArticleFeatures, article_features, as_utc, dot, norm
+from bot.stories.terms import MAX_IDF, idf
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,18 +73,6 @@ class GroupingConfig:
     """Conflict counted when the article counts other victims for a metric the story has."""
     other_metrics: float = 0.3
     """Conflict counted when the two share no metric at all."""
-
-
-@dataclass(frozen=True, slots=True)
-class ArticleFeatures:
-    """What grouping needs from an article, computed once for all candidates."""
-
-    terms: dict[str, float]
-    names: tuple[str, ...]
-    facts: dict[str, tuple[float, float]]
-    at: datetime
-    norm: float = 1.0
-    """Length of ``terms`` (1 for ``article_terms`` output; kept so cosine needs one norm)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,18 +121,6 @@ class StoryMatch:
         if self.facts.conflicting:
             parts.append(f"conflict={','.join(self.facts.conflicting)}")
         return " ".join(parts)
-
-
-def article_features(article: Article, extraction: Extraction, at: datetime) -> ArticleFeatures:
-    """Terms, names, facts and time of an article: computed once, scored against every story."""
-    terms = article_terms(article.title, article.text)
-    return ArticleFeatures(
-        terms=terms,
-        names=salient_names(f"{article.title}\n{article.text}")[:ARTICLE_NAMES],
-        facts=article_facts(extraction),
-        at=article_time(article, at),
-        norm=norm(terms),
-    )
 
 
 def time_gap(at: datetime, story: Story) -> timedelta:
@@ -290,7 +259,16 @@ def choose_story(
     ``at`` is the arrival time, used when the article has no publication time.
     Ties go to the higher score, then the smaller story id, so replays group alike.
     """
-    features = article_features(article, extraction, at)
+    return best_story(article_features(article, extraction, at), candidates, config=config)
+
+
+def best_story(
+    features: ArticleFeatures,
+    candidates: Sequence[Story],
+    *,
+    config: GroupingConfig = GroupingConfig(),
+) -> StoryMatch | None:
+    """``choose_story`` for features already computed (the ingest path reuses them)."""
     best: StoryMatch | None = None
     for story in candidates:
         match = score_story(features, story, config)

@@ -8,6 +8,7 @@ bounded however long the story runs: at most ``MAX_TERMS`` terms and
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.domain.articles import Article
@@ -118,22 +119,53 @@ def _top_terms(vec: dict[str, float]) -> dict[str, float]:
     return normalise(vec)
 
 
-def new_profile(article: Article, extraction: Extraction, at: datetime) -> StoryProfile:
-    """The profile of a story that starts with this article."""
-    when = article_time(article, at)
-    return StoryProfile(
-        terms=_top_terms(article_terms(article.title, article.text)),
+@dataclass(frozen=True, slots=True)
+class ArticleFeatures:
+    """What grouping and profiles need from an article: computed once per article.
+
+    Tokenising and weighting an article is the costly part of grouping; the same
+    features score every candidate story and then update the chosen story's profile.
+    """
+
+    terms: dict[str, float]
+    places: tuple[str, ...]
+    """The article's names, most frequent first (at most ``MAX_PLACES``)."""
+    facts: dict[str, tuple[float, float]]
+    at: datetime
+    norm: float = 1.0
+    """Length of ``terms`` (1 for ``article_terms`` output; kept so cosine needs one norm)."""
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The names that take part in grouping (the rest are passing mentions)."""
+        return self.places[:ARTICLE_NAMES]
+
+
+def article_features(article: Article, extraction: Extraction, at: datetime) -> ArticleFeatures:
+    """Terms, names, facts and time of an article (``at`` stands in for a missing date)."""
+    terms = article_terms(article.title, article.text)
+    return ArticleFeatures(
+        terms=terms,
         places=salient_names(f"{article.title}\n{article.text}")[:MAX_PLACES],
-        first_at=when,
-        last_at=when,
-        article_count=1,
         facts=article_facts(extraction),
+        at=article_time(article, at),
+        norm=norm(terms),
     )
 
 
-def update_profile(
-    profile: StoryProfile, article: Article, extraction: Extraction, at: datetime
-) -> StoryProfile:
+def new_profile(features: ArticleFeatures) -> StoryProfile:
+    """The profile of a story that starts with this article."""
+    return StoryProfile(
+        terms=_top_terms(features.terms),
+        places=features.places,
+        first_at=features.at,
+        last_at=features.at,
+        article_count=1,
+        facts=dict(features.facts),
+    )
+
+
+def update_profile(profile: StoryProfile, features: ArticleFeatures) -> StoryProfile:
     """The profile after the story takes in ``article``.
 
     Terms: running centroid (see ``CENTROID_MEMORY``), top ``MAX_TERMS``, unit length.
@@ -141,15 +173,14 @@ def update_profile(
     time (an old report arriving late can move ``first_at`` back). Facts: per series,
     ``merge_fact``; finite numbers only (``OPEN_HIGH`` for "no upper bound").
     """
-    when = article_time(article, at)
-    vec = article_terms(article.title, article.text)
+    when = features.at
     n = min(profile.article_count, CENTROID_MEMORY)
     merged = {t: w * n for t, w in profile.terms.items()}
-    for t, w in vec.items():
+    for t, w in features.terms.items():
         merged[t] = merged.get(t, 0.0) + w
-    names = salient_names(f"{article.title}\n{article.text}")[:ARTICLE_NAMES]
+    names = features.names
     facts = dict(profile.facts)
-    for key, interval in article_facts(extraction).items():
+    for key, interval in features.facts.items():
         facts[key] = merge_fact(facts[key], interval) if key in facts else interval
     first = profile.first_at
     last = profile.last_at
