@@ -316,7 +316,6 @@ def test_matches_carry_reasons() -> None:
 
 
 def score_story_for(article: Article, ext: Extraction, story: Story) -> StoryMatch | None:
-
     at = article.published or datetime(2020, 2, 28, 12, tzinfo=UTC)
     return score_story(article_features(article, ext, at), story)
 
