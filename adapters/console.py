@@ -15,6 +15,7 @@ from rich.panel import Panel
 from rich.text import Text
 
 from bot.domain.alerts import Alert, Severity
+from bot.domain.stories import lineage_text
 
 Format = Literal["text", "jsonl"]
 
@@ -26,21 +27,12 @@ _COLOURS = {
 }
 
 
-def history_line(alert: Alert) -> str:
-    """9 → 22 → 29 → 33, each value with its source."""
-    steps = []
-    for s in alert.history:
-        mark = " (earlier)" if s.earlier else ""
-        steps.append(f"{s.quantity.display()} [{s.source}]{mark}")
-    return " → ".join(steps)
-
-
 def render_alert(alert: Alert) -> Panel:
     body = Text()
     body.append(alert.summary, style="bold")
     if alert.history:
         body.append("\nhistory: ", style="dim")
-        body.append(history_line(alert))
+        body.append(lineage_text(alert.history))
     if alert.attributed_to and not alert.speaker:
         body.append("\nattributed to: ", style="dim")
         body.append(alert.attributed_to)

@@ -21,7 +21,6 @@ from rich.console import Console
 from bot.config import Settings
 from bot.domain.articles import Article
 from bot.domain.claims import Extraction
-from bot.ingest.errors import ArticleReadError, FeedReadError
 from bot.ingest.readers import read_path
 from bot.service.replay import replay_commands
 
@@ -33,16 +32,7 @@ def _read_all(paths: Sequence[Path]) -> tuple[list[Article], int]:
     articles: list[Article] = []
     failures = 0
     for path in paths:
-        if not path.exists():
-            err.print(f"[red]error:[/red] no such file or folder: {path}", markup=True)
-            failures += 1
-            continue
-        try:
-            result = read_path(path)
-        except (ArticleReadError, FeedReadError) as exc:
-            err.print(f"[red]error:[/red] {exc}", markup=True)
-            failures += 1
-            continue
+        result = read_path(path)  # never raises: what it cannot read comes back as errors
         articles.extend(result.articles)
         for e in result.errors:
             err.print(f"[yellow]skipped:[/yellow] {e}", markup=True)

@@ -10,6 +10,7 @@ what grouping needs to decide whether a new article belongs to it.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -48,6 +49,13 @@ class FigureStep:
     """True for a value the article mentions as superseded ("initially nine")."""
     dated: bool = True
     """False when ``at`` is the arrival time because the article carried no date."""
+
+
+def lineage_text(steps: Sequence[FigureStep]) -> str:
+    """A figure's history as one line: "9 [Dogan] (earlier) → at least 22 [Dogan] → …"."""
+    return " → ".join(
+        f"{s.quantity.display()} [{s.source}]" + (" (earlier)" if s.earlier else "") for s in steps
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from bot.changes.detect import open_conflicts
 from bot.domain.claims import Metric, ScopeKind
-from bot.domain.stories import FigureStep, Series, SpeakerRecord, Story
+from bot.domain.stories import FigureStep, Series, SpeakerRecord, Story, lineage_text
 from bot.ports import UnitOfWork
 
 
@@ -18,15 +18,6 @@ from bot.ports import UnitOfWork
 class SeriesView:
     series: Series
     conflicts: tuple[FigureStep, ...]
-
-    def lineage_text(self) -> str:
-        parts = []
-        for step in self.series.lineage:
-            parts.append(
-                f"{step.quantity.display()} [{step.source}]"
-                + (" (earlier)" if step.earlier else "")
-            )
-        return " → ".join(parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +33,7 @@ class StoryOverview:
             ser = view.series
             lines.append(
                 f"  {ser.metric.value} · {ser.subject or ser.subject_group} · {ser.scope.key}: "
-                f"{view.lineage_text()}  (confirmed {ser.confirmations}×)"
+                f"{lineage_text(ser.lineage)}  (confirmed {ser.confirmations}×)"
             )
             head = ser.head
             for c in view.conflicts:
