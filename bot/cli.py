@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rich.console import Console
+from rich.text import Text
 
 from bot.config import Settings
 from bot.domain.articles import Article
@@ -35,7 +36,8 @@ def _read_all(paths: Sequence[Path]) -> tuple[list[Article], int]:
         result = read_path(path)  # never raises: what it cannot read comes back as errors
         articles.extend(result.articles)
         for e in result.errors:
-            err.print(f"[yellow]skipped:[/yellow] {e}", markup=True)
+            # File names and messages are untrusted text: never let rich parse them.
+            err.print(Text.assemble(("skipped: ", "yellow"), str(e)))
             failures += 1
     return articles, failures
 

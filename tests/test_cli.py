@@ -110,3 +110,14 @@ def test_replay_refuses_an_entity_bomb_and_says_why(
     assert main(["replay", str(DATA / "billion_laughs.xml"), "--db", db, "--format", "jsonl"]) == 1
     captured = capsys.readouterr()
     assert captured.out == "" and "entity" in captured.err.lower()
+
+
+def test_unreadable_file_names_are_printed_as_text_not_markup(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "[red]x.txt").write_bytes(b"")  # empty: unreadable, reported by name
+    db = f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"
+    assert main(["replay", str(folder), "--db", db, "--format", "jsonl"]) == 1
+    assert "[red]x.txt" in capsys.readouterr().err
