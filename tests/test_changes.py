@@ -384,3 +384,12 @@ def test_a_contrasted_count_elsewhere_in_the_article_is_a_conflict() -> None:
         fig(52, "Rescuers, however, put their own toll at 52.", by="Red Cross"),
     )
     assert types(alerts) == [AlertType.NEW_STORY, AlertType.FIGURE_CONFLICT]
+
+
+def test_a_named_source_topping_an_outlet_s_own_figure_is_a_rise() -> None:
+    # Only two *named* sources speaking at once can conflict; an outlet's unattributed
+    # figure followed 20 minutes later by a ministry's higher one is news moving on.
+    desk = Desk()
+    desk.read(fig(22), outlet="Daily", at=T0)
+    alerts = desk.read(fig(29, by="Ministry"), outlet="Wire", at=T0 + timedelta(minutes=20))
+    assert types(alerts) == [AlertType.FIGURE_RISE]

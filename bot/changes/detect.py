@@ -357,7 +357,9 @@ def _concurrent_dissent(
     """A higher figure is a conflict, not a rise, when two named sources speak at once."""
     if same_source or new.framed_as_update or not new.attributed_to:
         return False
-    if not (observed.dated and prev.dated) or prev.source == observed.article.outlet:
+    if not (observed.dated and prev.dated) or prev.source == prev.outlet:
+        # Undated reports are not "at the same time"; an unattributed figure is the
+        # outlet's own, not a named source's.
         return False
     return abs(observed.at - prev.at) <= config.concurrency_window
 
