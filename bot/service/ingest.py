@@ -90,6 +90,7 @@ class Ingestor:
         observed = Observed.of(article, cmd.arrived)
         async with self._uow_factory() as uow:
             await uow.lock_story_assignment()
+            # Again under the lock: another worker may have stored it since the pre-check.
             existing = await uow.articles.get(article.id)
             if existing is not None and existing.article.content_hash == article.content_hash:
                 return IngestResult(article.id, Outcome.UNCHANGED, existing.story_id)
