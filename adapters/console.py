@@ -14,6 +14,7 @@ from rich.console import Console, Group
 from rich.panel import Panel
 from rich.text import Text
 
+from bot.domain.admin import AdminAlert
 from bot.domain.alerts import Alert, Severity
 from bot.domain.stories import lineage_text
 
@@ -77,3 +78,16 @@ class ConsoleSink:
                 self._console.file.flush()
             else:
                 self._console.print(render_alert(alert))
+
+    async def publish_admin(self, alerts: Sequence[AdminAlert]) -> None:
+        for alert in alerts:
+            self.count += 1
+            if self._fmt == "jsonl":
+                line = json.dumps(alert.as_record(), ensure_ascii=False)
+                self._console.file.write(line + "\n")
+                self._console.file.flush()
+            else:
+                text = Text(f"admin · {alert.kind.value} · {alert.severity.value}: ")
+                text.stylize(_COLOURS[alert.severity])
+                text.append(alert.message)  # feed names and errors are untrusted text
+                self._console.print(text)

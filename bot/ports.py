@@ -7,15 +7,17 @@ alert sinks. Nothing here knows about SQL, HTTP or a chat platform.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Protocol, Self
 
+from bot.domain.admin import AdminAlert
 from bot.domain.alerts import Alert
 from bot.domain.articles import Article
 from bot.domain.claims import Extraction
+from bot.domain.feeds import Feed
 from bot.domain.stories import Story
 
 
@@ -46,6 +48,12 @@ class ArticleRepository(Protocol):
     async def for_story(self, story_id: str) -> list[StoredArticle]:
         """Latest versions of a story's articles, oldest first."""
 
+    async def add_fingerprint(self, article_id: str, keys: Sequence[str]) -> None:
+        """Index the article under its near-duplicate keys (see ``bot.stories.neardup``)."""
+
+    async def near_duplicates(self, keys: Sequence[str], limit: int) -> list[StoredArticle]:
+        """Stored articles sharing at least one near-duplicate key, most keys shared first."""
+
 
 class StoryRepository(Protocol):
     async def get(self, story_id: str) -> Story | None: ...
@@ -73,6 +81,82 @@ class AlertRepository(Protocol):
         """The latest alerts of all stories, newest first."""
 
 
+class AdminAlertRepository(Protocol):
+    async def add(self, alert: AdminAlert) -> bool:
+        """Record an admin alert; False (and nothing written) if its key exists."""
+
+    async def recent(self, limit: int = 20) -> list[AdminAlert]:
+        """The latest admin alerts, newest first."""
+
+
+class FeedRepository(Protocol):
+    """Feeds, their health, and which items each feed has shown (and with what text)."""
+
+    async def add(self, feed: Feed) -> bool:
+        """Insert; False (nothing written) if a feed with this id or URL exists."""
+
+    async def get(self, feed_id: str) -> Feed | None: ...
+
+    async def by_url(self, url: str) -> Feed | None: ...
+
+    async def all(self) -> list[Feed]:
+        """All feeds, in the order they were added."""
+
+    async def save(self, feed: Feed, *, lease_owner: str | None = None) -> bool:
+        """Update a feed. With ``lease_owner``, only if that owner still holds its lease.
+
+        Returns False if nothing was updated (the feed was removed, or its lease
+        expired and another worker took it over: that worker's result wins).
+        """
+
+    async def remove(self, feed_id: str) -> bool: ...
+
+    async def claim_due(
+        self, *, now: datetime, owner: str, lease: timedelta, limit: int
+    ) -> list[Feed]:
+        """Lease up to ``limit`` polled feeds whose ``next_poll_at`` has come, soonest first.
+
+        A feed leased by someone else is skipped until that lease expires, so each
+        feed is polled by one worker at a time and a dead worker's feeds are taken
+        over after ``lease``. The returned feeds carry the new lease.
+        """
+
+    async def item_hashes(self, feed_id: str, article_ids: Sequence[str]) -> dict[str, str]:
+        """For the given items: the content hash this feed showed last time."""
+
+    async def mark_items(self, feed_id: str, hashes: Mapping[str, str], now: datetime) -> None:
+        """Remember the content hash this feed shows for each item (insert or update)."""
+
+
+@dataclass(frozen=True, slots=True)
+class WatchedArticle:
+    """An article of a developing story whose page is re-fetched to catch edits."""
+
+    article_id: str
+    url: str
+    first_seen_at: datetime
+    next_check_at: datetime
+    checks: int = 0
+    etag: str | None = None
+    last_modified: str | None = None
+    page_hash: str | None = None
+    """Content hash of the page text last read (None: not read yet)."""
+
+
+class WatchRepository(Protocol):
+    async def get(self, article_id: str) -> WatchedArticle | None: ...
+
+    async def save(self, watch: WatchedArticle) -> None:
+        """Insert or update (and release any lease on it)."""
+
+    async def remove(self, article_id: str) -> None: ...
+
+    async def claim_due(
+        self, *, now: datetime, owner: str, lease: timedelta, limit: int
+    ) -> list[WatchedArticle]:
+        """Lease up to ``limit`` watches whose check time has come (like feeds)."""
+
+
 class UnitOfWork(Protocol):
     """One transaction over all repositories (cosmicpython's Unit of Work)."""
 
@@ -86,6 +170,15 @@ class UnitOfWork(Protocol):
 
     @property
     def alerts(self) -> AlertRepository: ...
+
+    @property
+    def admin_alerts(self) -> AdminAlertRepository: ...
+
+    @property
+    def feeds(self) -> FeedRepository: ...
+
+    @property
+    def watches(self) -> WatchRepository: ...
 
     async def __aenter__(self) -> Self: ...
 
@@ -120,3 +213,6 @@ class AlertSink(Protocol):
     """Where raised alerts go once committed (console, chat outbox, webhook)."""
 
     async def publish(self, alerts: Sequence[Alert]) -> None: ...
+
+    async def publish_admin(self, alerts: Sequence[AdminAlert]) -> None:
+        """Admin alerts (a feed failing, a channel gone): for operators, not story readers."""

@@ -7,6 +7,7 @@ written with SQLAlchemy constructs that compile on both SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,6 +26,7 @@ from storage.tables import (
     ArticleRow,
     ArticleVersionRow,
     FigureRow,
+    FingerprintRow,
     StatementRow,
     StoryRow,
 )
@@ -128,6 +130,37 @@ class SqlArticleRepository:
                 ArticleRow.first_seen_at,
                 ArticleRow.id,
             )
+        )
+        rows = (await self._session.execute(stmt)).all()
+        return [_stored(a, v) for a, v in rows]
+
+    async def add_fingerprint(self, article_id: str, keys: Sequence[str]) -> None:
+        """Index the article under ``keys`` (replacing any keys of an earlier version)."""
+        s = self._session
+        _mark_written(s)
+        await s.execute(delete(FingerprintRow).where(FingerprintRow.article_id == article_id))
+        if keys:
+            await s.execute(
+                insert(FingerprintRow),
+                [{"key": k, "article_id": article_id} for k in dict.fromkeys(keys)],
+            )
+
+    async def near_duplicates(self, keys: Sequence[str], limit: int) -> list[StoredArticle]:
+        """Articles sharing any of ``keys``, most shared keys first, then oldest first."""
+        if not keys or limit <= 0:
+            return []
+        shared = func.count().label("shared")
+        ranked = (
+            select(FingerprintRow.article_id, shared)
+            .where(FingerprintRow.key.in_(list(dict.fromkeys(keys))))
+            .group_by(FingerprintRow.article_id)
+            .subquery()
+        )
+        stmt = (
+            self._latest()
+            .join(ranked, ranked.c.article_id == ArticleRow.id)
+            .order_by(ranked.c.shared.desc(), ArticleRow.first_seen_at, ArticleRow.id)
+            .limit(limit)
         )
         rows = (await self._session.execute(stmt)).all()
         return [_stored(a, v) for a, v in rows]

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
 
+from bot.domain.admin import AdminAlert
 from bot.domain.alerts import Alert
 from bot.domain.claims import Extraction
 from bot.domain.stories import StoryProfile, StoryState
@@ -85,3 +86,14 @@ def dump_alert(alert: Alert) -> dict[str, Any]:
 
 def load_alert(data: dict[str, Any]) -> Alert:
     return _ALERT.validate_python(data)
+
+
+_ADMIN = TypeAdapter(AdminAlert)
+
+
+def dump_admin_alert(alert: AdminAlert) -> dict[str, Any]:
+    return _dump(_ADMIN, alert)
+
+
+def load_admin_alert(data: dict[str, Any]) -> AdminAlert:
+    return _ADMIN.validate_python(data)

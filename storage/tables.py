@@ -219,3 +219,102 @@ class AlertRow(Base):
     article_id: Mapped[str] = mapped_column(String)
     created_at: Mapped[datetime]
     payload: Mapped[dict[str, Any]]
+
+
+class AdminAlertRow(Base):
+    """Admin alerts (feeds failing, channels gone): append-only like ``alerts``."""
+
+    __tablename__ = "admin_alerts"
+    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012 - never reuse a seq
+
+    seq: Mapped[int] = mapped_column(SeqType, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String, unique=True)
+    kind: Mapped[str] = mapped_column(String)
+    severity: Mapped[str] = mapped_column(String)
+    subject: Mapped[str] = mapped_column(String, index=True)
+    created_at: Mapped[datetime]
+    payload: Mapped[dict[str, Any]]
+
+
+class FeedRow(Base):
+    """A polled feed. ``next_poll_at`` is the schedule; the lease columns share it out.
+
+    Several workers take due feeds with ``SELECT … FOR UPDATE SKIP LOCKED`` on
+    PostgreSQL and set a lease; a lease that expires (a dead worker) makes the feed
+    due for anyone again.
+    """
+
+    __tablename__ = "feeds"
+
+    id: Mapped[str] = mapped_column(String, primary_key=True)
+    url: Mapped[str] = mapped_column(Text, unique=True)
+    name: Mapped[str] = mapped_column(Text)
+    tags: Mapped[str] = mapped_column(Text, default="")
+    """Comma-separated, lower case."""
+    interval_s: Mapped[float] = mapped_column(Float)
+    state: Mapped[str] = mapped_column(String)
+    added_at: Mapped[datetime]
+    added_by: Mapped[str | None] = mapped_column(Text)
+    next_poll_at: Mapped[datetime] = mapped_column(index=True)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    last_hash: Mapped[str | None] = mapped_column(String)
+    primed: Mapped[bool] = mapped_column(Boolean)
+    failures: Mapped[int] = mapped_column(Integer)
+    polls: Mapped[int] = mapped_column(Integer)
+    last_polled_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None]
+    items_seen: Mapped[int] = mapped_column(Integer)
+    lease_owner: Mapped[str | None] = mapped_column(String)
+    lease_expires_at: Mapped[datetime | None]
+
+
+class FeedItemRow(Base):
+    """Which items a feed has shown, with the content hash it showed last.
+
+    A feed repeats its items on every poll; only an item whose text changed *in this
+    feed* is ingested again. Without this, a re-fetched article page and the feed's
+    older copy of the same article would be taken for alternating revisions.
+    """
+
+    __tablename__ = "feed_items"
+
+    feed_id: Mapped[str] = mapped_column(
+        ForeignKey("feeds.id", ondelete="CASCADE"), primary_key=True
+    )
+    article_id: Mapped[str] = mapped_column(String, primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String)
+    first_seen_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+
+
+class WatchRow(Base):
+    """An article page re-fetched on an age-based schedule (developing stories)."""
+
+    __tablename__ = "watches"
+
+    article_id: Mapped[str] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    url: Mapped[str] = mapped_column(Text)
+    first_seen_at: Mapped[datetime]
+    next_check_at: Mapped[datetime] = mapped_column(index=True)
+    checks: Mapped[int] = mapped_column(Integer)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    page_hash: Mapped[str | None] = mapped_column(String)
+    lease_owner: Mapped[str | None] = mapped_column(String)
+    lease_expires_at: Mapped[datetime | None]
+
+
+class FingerprintRow(Base):
+    """Near-duplicate index: each article under a few locality-sensitive keys."""
+
+    __tablename__ = "fingerprints"
+
+    key: Mapped[str] = mapped_column(String, primary_key=True)
+    article_id: Mapped[str] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, index=True
+    )

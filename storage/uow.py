@@ -23,6 +23,11 @@ from storage.repositories import (
     SqlArticleRepository,
     SqlStoryRepository,
 )
+from storage.source_repositories import (
+    SqlAdminAlertRepository,
+    SqlFeedRepository,
+    SqlWatchRepository,
+)
 
 STORY_ASSIGNMENT_LOCK = 0x636C_6D77_0001  # "clmw" + 1: any constant bigint, unique to this use
 """PostgreSQL advisory lock key taken by :meth:`SqlUnitOfWork.lock_story_assignment`."""
@@ -34,6 +39,9 @@ class SqlUnitOfWork:
     articles: SqlArticleRepository
     stories: SqlStoryRepository
     alerts: SqlAlertRepository
+    admin_alerts: SqlAdminAlertRepository
+    feeds: SqlFeedRepository
+    watches: SqlWatchRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -54,6 +62,9 @@ class SqlUnitOfWork:
         self.articles = SqlArticleRepository(session)
         self.stories = SqlStoryRepository(session)
         self.alerts = SqlAlertRepository(session)
+        self.admin_alerts = SqlAdminAlertRepository(session)
+        self.feeds = SqlFeedRepository(session)
+        self.watches = SqlWatchRepository(session)
         return self
 
     async def __aexit__(

@@ -19,7 +19,10 @@ from storage.engine import async_url, create_engine
 from storage.migrate import current_revision, downgrade, head_revision, upgrade
 from storage.tables import ArticleVersionRow, Base
 
-TABLES = {"articles", "article_versions", "figures", "statements", "stories", "alerts"}
+CORE_TABLES = {"articles", "article_versions", "figures", "statements", "stories", "alerts"}
+SOURCE_TABLES = {"feeds", "feed_items", "watches", "fingerprints", "admin_alerts"}
+TABLES = CORE_TABLES | SOURCE_TABLES
+HEAD = "0002_feeds"
 
 
 def _tables(conn: Connection) -> set[str]:
@@ -77,9 +80,14 @@ async def test_upgrade_downgrade_upgrade(db_url: str) -> None:
     try:
         assert await current_revision(engine) is None
         await upgrade(engine)
-        assert await current_revision(engine) == head_revision() == "0001_core"
+        assert await current_revision(engine) == head_revision() == HEAD
         assert await tables_of(engine) == TABLES
         await upgrade(engine)  # idempotent at head
+        await downgrade(engine, "0001_core")
+        assert await current_revision(engine) == "0001_core"
+        assert await tables_of(engine) == CORE_TABLES
+        await upgrade(engine)
+        assert await tables_of(engine) == TABLES
         await downgrade(engine, "base")
         assert await current_revision(engine) is None
         assert await tables_of(engine) == set()
@@ -91,7 +99,7 @@ async def test_upgrade_downgrade_upgrade(db_url: str) -> None:
 
 async def test_upgrade_by_url(db_url: str) -> None:
     await upgrade(db_url)
-    assert await current_revision(db_url) == "0001_core"
+    assert await current_revision(db_url) == HEAD
     await downgrade(db_url, "base")
     assert await current_revision(db_url) is None
 
@@ -141,7 +149,7 @@ def test_command_line_migrates(tmp_path: Path) -> None:
     with sqlite3.connect(db) as conn:
         names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         (rev,) = conn.execute("SELECT version_num FROM alembic_version").fetchone()
-    assert names >= TABLES and rev == "0001_core"
+    assert names >= TABLES and rev == HEAD
 
 
 async def test_concurrent_upgrades_do_not_collide(db_url: str) -> None:
@@ -149,7 +157,7 @@ async def test_concurrent_upgrades_do_not_collide(db_url: str) -> None:
     engines = [create_engine(db_url) for _ in range(3)]
     try:
         await asyncio.gather(*(upgrade(e) for e in engines))
-        assert await current_revision(engines[0]) == "0001_core"
+        assert await current_revision(engines[0]) == HEAD
         assert await tables_of(engines[0]) == TABLES
     finally:
         for e in engines:

@@ -1,0 +1,78 @@
+"""Admin alerts: events about the bot itself, for the people who run it.
+
+Story alerts tell a desk that the news changed; admin alerts tell its operators
+that a source broke ("feed X failing: HTTP 500 five times since 09:12"), came back,
+or was given up on. They are stored and delivered like story alerts, to the admin
+channel instead of story subscribers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from bot.domain.alerts import Severity
+
+if TYPE_CHECKING:
+    from bot.domain.feeds import Feed
+
+
+class AdminKind(StrEnum):
+    FEED_FAILING = "feed_failing"
+    FEED_DISABLED = "feed_disabled"
+    FEED_RECOVERED = "feed_recovered"
+
+
+_SEVERITY = {
+    AdminKind.FEED_FAILING: Severity.MEDIUM,
+    AdminKind.FEED_DISABLED: Severity.HIGH,
+    AdminKind.FEED_RECOVERED: Severity.LOW,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class AdminAlert:
+    kind: AdminKind
+    severity: Severity
+    subject: str
+    """What it is about: a feed id, a channel."""
+    message: str
+    at: datetime
+    reason: str | None = None
+
+    @property
+    def key(self) -> str:
+        """Idempotency key: the same event about the same thing at the same time."""
+        raw = "\x1f".join([self.kind.value, self.subject, self.at.isoformat()])
+        return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+    @classmethod
+    def about_feed(
+        cls, kind: AdminKind, feed: Feed, at: datetime, reason: str | None
+    ) -> AdminAlert:
+        label = f"{feed.name} ({feed.id})" if feed.name != feed.url else f"{feed.url} ({feed.id})"
+        if kind is AdminKind.FEED_FAILING:
+            message = f"feed {label} is failing: {feed.failures} failures in a row; last: {reason}"
+        elif kind is AdminKind.FEED_DISABLED:
+            message = (
+                f"feed {label} is disabled after {feed.failures} failure(s); last: {reason}. "
+                "`feeds resume` polls it again."
+            )
+        else:
+            message = f"feed {label} is working again"
+        return cls(kind, _SEVERITY[kind], feed.id, message, at, reason)
+
+    def as_record(self) -> dict[str, object]:
+        return {
+            "type": "admin",
+            "kind": self.kind.value,
+            "severity": self.severity.value,
+            "subject": self.subject,
+            "message": self.message,
+            "reason": self.reason,
+            "at": self.at.isoformat(),
+            "key": self.key,
+        }
