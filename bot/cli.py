@@ -1,4 +1,4 @@
-"""The ``claimwatch`` command line: replay, extract, demo, migrate.
+"""The ``claimwatch`` command line: run, feeds, replay, extract, demo, migrate.
 
 Parses arguments and delegates: reading to ``bot.ingest``, wiring to
 ``bot.bootstrap``, the work to the message bus. Exit codes: 0 ok, 1 some input
@@ -14,6 +14,7 @@ import logging
 import sys
 import tempfile
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 from rich.console import Console
@@ -22,6 +23,7 @@ from rich.text import Text
 from bot.config import Settings
 from bot.domain.articles import Article
 from bot.domain.claims import Extraction
+from bot.domain.feeds import Feed
 from bot.ingest.readers import read_path
 from bot.service.replay import replay_commands
 
@@ -145,6 +147,94 @@ async def _migrate(settings: Settings, db_url: str | None) -> int:
     return 0
 
 
+async def _run(settings: Settings, db_url: str | None, fmt: str) -> int:
+    import signal
+
+    from bot.bootstrap import build_app, build_runner, console_sink, feed_catalog
+    from bot.service.catalog import FeedCommandError
+
+    sink = console_sink("jsonl" if fmt == "jsonl" else "text")
+    app = await build_app(settings, db_url=db_url, sinks=[sink])
+    running = build_runner(settings, app)
+    try:
+        if settings.feeds_file is not None:
+            try:
+                loaded = await feed_catalog(settings, app).load_file(settings.feeds_file)
+            except FeedCommandError as exc:
+                err.print(Text.assemble(("error: ", "red"), str(exc)))
+                return 2
+            err.print(f"{len(loaded)} feed(s) from {settings.feeds_file}")
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, running.runner.stop)
+        where = f", drop folder {running.drop.root}" if running.drop else ""
+        err.print(Text(f"claimwatch running{where}; Ctrl-C stops"))
+        await running.runner.run()
+    finally:
+        await running.close()
+        await app.close()
+    return 0
+
+
+async def _feeds(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.bootstrap import build_app, feed_catalog
+    from bot.service.catalog import FeedCommandError, health_line
+
+    app = await build_app(settings, db_url=args.db_url)
+    catalog = feed_catalog(settings, app)
+    out = Console(highlight=False)
+    try:
+        if args.action == "add":
+            tags = [t for t in (args.tags or "").split(",") if t.strip()]
+            feed = await catalog.add(
+                args.url, interval_s=args.interval, name=args.name, tags=tags, added_by="cli"
+            )
+            every = feed.interval.total_seconds()
+            out.print(Text(f"added {feed.id} {feed.url} (every {every:g}s)"))
+        elif args.action == "list":
+            feeds = await catalog.all()
+            if args.format == "json":
+                sys.stdout.write(json.dumps([_feed_record(f) for f in feeds], indent=2) + "\n")
+            elif not feeds:
+                out.print("no feeds; add one with `claimwatch feeds add URL`")
+            for feed in feeds if args.format != "json" else []:
+                out.print(Text(f"{feed.name}  <{feed.url}>", style="bold"))
+                out.print(Text("  " + health_line(feed)), soft_wrap=True)
+        else:
+            action = {"remove": catalog.remove, "pause": catalog.pause, "resume": catalog.resume}
+            feed = await action[args.action](args.ref)
+            past = {"remove": "removed", "pause": "paused", "resume": "resumed"}[args.action]
+            out.print(Text(f"{past} {feed.id} {feed.url}"))
+    except FeedCommandError as exc:
+        err.print(Text.assemble(("error: ", "red"), str(exc)))
+        return 1
+    finally:
+        await app.close()
+    return 0
+
+
+def _feed_record(feed: Feed) -> dict[str, object]:
+    def iso(value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "id": feed.id,
+        "url": feed.url,
+        "name": feed.name,
+        "tags": list(feed.tags),
+        "interval_s": feed.interval.total_seconds(),
+        "state": feed.state.value,
+        "failures": feed.failures,
+        "items_seen": feed.items_seen,
+        "polls": feed.polls,
+        "last_success_at": iso(feed.last_success_at),
+        "last_error": feed.last_error,
+        "last_error_at": iso(feed.last_error_at),
+        "next_poll_at": iso(feed.next_poll_at),
+        "added_at": iso(feed.added_at),
+    }
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="claimwatch", description=__doc__.splitlines()[0] if __doc__ else None
@@ -171,6 +261,31 @@ def build_parser() -> argparse.ArgumentParser:
 
     m = sub.add_parser("migrate", help="bring the database schema up to date")
     m.add_argument("--db", dest="db_url")
+
+    run = sub.add_parser(
+        "run", help="run the bot: poll feeds, watch the drop folder, print alerts as they happen"
+    )
+    run.add_argument("--db", dest="db_url")
+    run.add_argument("--format", choices=["text", "jsonl"], default="text")
+    run.add_argument("--drop-dir", type=Path, help="watch this folder (CLAIMWATCH_DROP_DIR)")
+    run.add_argument("--feeds-file", type=Path, help="TOML feeds to add (CLAIMWATCH_FEEDS_FILE)")
+
+    f = sub.add_parser("feeds", help="manage the polled feeds")
+    f.add_argument("--db", dest="db_url")
+    fsub = f.add_subparsers(dest="action", required=True)
+    fa = fsub.add_parser("add", help="watch a feed (its current items are stored without alerts)")
+    fa.add_argument("url")
+    fa.add_argument("--interval", type=float, help="seconds between polls")
+    fa.add_argument("--name")
+    fa.add_argument("--tags", help="comma-separated")
+    fl = fsub.add_parser("list", help="feeds with their health")
+    fl.add_argument("--format", choices=["text", "json"], default="text")
+    for action, text in (
+        ("remove", "stop watching a feed (its articles stay)"),
+        ("pause", "stop polling a feed for now"),
+        ("resume", "poll a paused or disabled feed again"),
+    ):
+        fsub.add_parser(action, help=text).add_argument("ref", help="feed id (f-…) or URL")
     return p
 
 
@@ -190,6 +305,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_demo(settings, args.format))
     if args.command == "migrate":
         return asyncio.run(_migrate(settings, args.db_url))
+    if args.command == "run":
+        overrides: dict[str, object] = {}
+        if args.drop_dir is not None:
+            overrides["drop_dir"] = args.drop_dir
+        if args.feeds_file is not None:
+            overrides["feeds_file"] = args.feeds_file
+        settings = settings.model_copy(update=overrides)
+        return asyncio.run(_run(settings, args.db_url, args.format))
+    if args.command == "feeds":
+        return asyncio.run(_feeds(settings, args))
     return 2
 
 

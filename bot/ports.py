@@ -121,6 +121,9 @@ class FeedRepository(Protocol):
         over after ``lease``. The returned feeds carry the new lease.
         """
 
+    async def release(self, owner: str) -> int:
+        """Drop every lease ``owner`` holds (a clean shutdown); how many were held."""
+
     async def item_hashes(self, feed_id: str, article_ids: Sequence[str]) -> dict[str, str]:
         """For the given items: the content hash this feed showed last time."""
 
@@ -155,6 +158,9 @@ class WatchRepository(Protocol):
         self, *, now: datetime, owner: str, lease: timedelta, limit: int
     ) -> list[WatchedArticle]:
         """Lease up to ``limit`` watches whose check time has come (like feeds)."""
+
+    async def release(self, owner: str) -> int:
+        """Drop every lease ``owner`` holds (a clean shutdown); how many were held."""
 
 
 class UnitOfWork(Protocol):

@@ -175,6 +175,17 @@ class SqlFeedRepository:
         rows = (await s.scalars(stmt)).all()
         return sorted((_feed(r) for r in rows), key=lambda f: (f.next_poll_at, f.id))
 
+    async def release(self, owner: str) -> int:
+        _written(self._session)
+        result = await self._session.execute(
+            update(FeedRow)
+            .where(FeedRow.lease_owner == owner)
+            .values(lease_owner=None, lease_expires_at=None)
+            .returning(FeedRow.lease_owner)
+            .execution_options(synchronize_session=False)
+        )
+        return len(result.all())
+
     async def item_hashes(self, feed_id: str, article_ids: Sequence[str]) -> dict[str, str]:
         found: dict[str, str] = {}
         ids = list(dict.fromkeys(article_ids))
@@ -289,6 +300,17 @@ class SqlWatchRepository:
         )
         rows = (await s.scalars(stmt)).all()
         return sorted((_watch(r) for r in rows), key=lambda w: (w.next_check_at, w.article_id))
+
+    async def release(self, owner: str) -> int:
+        _written(self._session)
+        result = await self._session.execute(
+            update(WatchRow)
+            .where(WatchRow.lease_owner == owner)
+            .values(lease_owner=None, lease_expires_at=None)
+            .returning(WatchRow.lease_owner)
+            .execution_options(synchronize_session=False)
+        )
+        return len(result.all())
 
 
 class SqlAdminAlertRepository:

@@ -183,13 +183,14 @@ def after_poll(
             failures=0,
             primed=True,
             last_success_at=outcome.at,
-            etag=outcome.etag if not outcome.not_modified else (outcome.etag or feed.etag),
+            # A 304 may omit the validators; the previous ones still apply then.
+            etag=(outcome.etag or feed.etag) if outcome.not_modified else outcome.etag,
             last_modified=(
-                outcome.last_modified
-                if not outcome.not_modified
-                else (outcome.last_modified or feed.last_modified)
+                (outcome.last_modified or feed.last_modified)
+                if outcome.not_modified
+                else outcome.last_modified
             ),
-            last_hash=outcome.body_hash or feed.last_hash,
+            last_hash=feed.last_hash if outcome.not_modified else outcome.body_hash,
             items_seen=feed.items_seen + outcome.new_items,
             next_poll_at=outcome.at + _jittered(feed.interval, policy, rng),
         )

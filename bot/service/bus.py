@@ -1,9 +1,10 @@
 """The message bus: commands in, events (alerts) out to every sink.
 
 Kept deliberately small (cosmicpython's bus without the ceremony): one command
-type today, ``IngestArticle``; its events are the alerts the ingest committed,
+type, ``IngestArticle``; its events are the alerts the ingest committed,
 published to the sinks only *after* the commit so a sink never sees an alert
-that a rollback then takes back.
+that a rollback then takes back. Admin alerts (raised by feed polling, committed
+with the feed's new state) go out the same way through :meth:`publish_admin`.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+from bot.domain.admin import AdminAlert
 from bot.ports import AlertSink
 from bot.service.ingest import IngestArticle, Ingestor, IngestResult
 
@@ -32,3 +34,13 @@ class MessageBus:
                     # The alerts are committed; a failing sink must not undo or block ingest.
                     log.exception("alert sink %r failed", sink)
         return result
+
+    async def publish_admin(self, alerts: Sequence[AdminAlert]) -> None:
+        """Hand committed admin alerts to every sink; a failing sink is only logged."""
+        if not alerts:
+            return
+        for sink in self._sinks:
+            try:
+                await sink.publish_admin(alerts)
+            except Exception:
+                log.exception("alert sink %r failed on admin alerts", sink)

@@ -17,10 +17,12 @@ from bot.changes.detect import ChangeConfig, Changes, Observed, detect_changes, 
 from bot.domain.alerts import Alert
 from bot.domain.articles import Article
 from bot.domain.claims import Extraction
+from bot.domain.feeds import RecheckSchedule
 from bot.domain.stories import Story, StoryProfile, story_id_for
 from bot.extract import extract
-from bot.ports import StoredArticle, UnitOfWork, UnitOfWorkFactory
+from bot.ports import StoredArticle, UnitOfWork, UnitOfWorkFactory, WatchedArticle
 from bot.stories.grouping import GroupingConfig, best_story
+from bot.stories.neardup import DEFAULT_THRESHOLD, Fingerprint, fingerprint, is_near_duplicate
 from bot.stories.similarity import article_features, new_profile, update_profile
 
 Extractor = Callable[[Article], Extraction]
@@ -36,7 +38,9 @@ class Outcome(StrEnum):
     UNCHANGED = "unchanged"
     """Seen before with the same content: a replay or a re-fetch. Nothing happens."""
     COPY = "copy"
-    """Another identity with exactly the text of a stored article (one report, two feeds)."""
+    """Another identity with (nearly) the text of a stored article: one report, two outlets.
+
+    It joins the original's story; its figures confirm rather than alert."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +49,9 @@ class IngestArticle:
 
     article: Article
     arrived: datetime
+    quiet: bool = False
+    """Store and update stories, but record no alerts: a new feed's backlog, which
+    would otherwise flood the channel with old news on its first fetch."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +61,8 @@ class IngestResult:
     story_id: str | None
     alerts: tuple[Alert, ...] = ()
     """Alerts raised *and newly recorded* by this ingest (never a repeat)."""
+    duplicate_of: str | None = None
+    """For a copy: the stored article it repeats."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +71,8 @@ class IngestConfig:
     max_candidates: int = 200
     grouping: GroupingConfig = field(default_factory=GroupingConfig)
     changes: ChangeConfig = field(default_factory=ChangeConfig)
+    recheck: RecheckSchedule = field(default_factory=RecheckSchedule)
+    near_duplicate_threshold: float = DEFAULT_THRESHOLD
 
 
 class Ingestor:
@@ -85,8 +96,10 @@ class Ingestor:
             seen = await uow.articles.get(article.id)
         if seen is not None and seen.article.content_hash == article.content_hash:
             return IngestResult(article.id, Outcome.UNCHANGED, seen.story_id)
-        # Extraction is pure and the costly part: do it before taking any lock.
+        # Extraction and fingerprinting are pure and the costly part: do them before
+        # taking any lock.
         extraction = self._extract(article)
+        print_ = fingerprint(article.text)
         observed = Observed.of(article, cmd.arrived)
         async with self._uow_factory() as uow:
             await uow.lock_story_assignment()
@@ -95,36 +108,69 @@ class Ingestor:
             if existing is not None and existing.article.content_hash == article.content_hash:
                 return IngestResult(article.id, Outcome.UNCHANGED, existing.story_id)
             if existing is not None and existing.story_id is not None:
-                result = await self._revise(uow, existing, observed, extraction, cmd.arrived)
-            elif existing is None and (
-                copy := await uow.articles.find_by_hash(article.content_hash)
-            ):
-                await uow.articles.save(
-                    StoredArticle(article, 1, copy.story_id, extraction, cmd.arrived)
-                )
-                result = IngestResult(article.id, Outcome.COPY, copy.story_id)
+                result = await self._revise(uow, existing, observed, extraction, cmd)
             else:
+                original = None if existing else await self._original(uow, article, print_)
                 version = existing.version + 1 if existing else 1
-                result = await self._new(uow, observed, extraction, cmd.arrived, version)
+                result = await self._new(uow, observed, extraction, cmd, version, original)
+            await uow.articles.add_fingerprint(article.id, print_.keys)
+            await self._watch(uow, article, observed, cmd.arrived, fresh=existing is None)
             await uow.commit()
             return result
+
+    async def _original(
+        self, uow: UnitOfWork, article: Article, print_: Fingerprint
+    ) -> StoredArticle | None:
+        """The stored article this one copies (exactly or nearly), if any."""
+        exact = await uow.articles.find_by_hash(article.content_hash)
+        if exact is not None:
+            return exact
+        for candidate in await uow.articles.near_duplicates(print_.keys, limit=5):
+            if candidate.article.id != article.id and is_near_duplicate(
+                print_,
+                fingerprint(candidate.article.text),
+                self._config.near_duplicate_threshold,
+            ):
+                return candidate
+        return None
+
+    async def _watch(
+        self, uow: UnitOfWork, article: Article, observed: Observed, now: datetime, *, fresh: bool
+    ) -> None:
+        """Re-fetch the pages of a developing story's young articles to catch edits."""
+        if not fresh or not article.url or not article.url.startswith(("http://", "https://")):
+            return
+        stored = await uow.articles.get(article.id)
+        story = await uow.stories.get(stored.story_id) if stored and stored.story_id else None
+        if story is None or not story.state.tracked:
+            return
+        first_seen = min(observed.at, now)
+        next_check = self._config.recheck.next_check(first_seen, now)
+        if next_check is not None:
+            await uow.watches.save(WatchedArticle(article.id, article.url, first_seen, next_check))
 
     async def _new(
         self,
         uow: UnitOfWork,
         observed: Observed,
         extraction: Extraction,
-        arrived: datetime,
+        cmd: IngestArticle,
         version: int,
+        original: StoredArticle | None,
     ) -> IngestResult:
         article, at = observed.article, observed.at
-        candidates = await uow.stories.candidates(
-            around=at, window=self._config.candidate_window, limit=self._config.max_candidates
-        )
         features = article_features(article, extraction, at)
-        match = best_story(features, candidates, config=self._config.grouping)
-        if match is not None:
-            story = match.story
+        # A copy joins its original's story whatever the grouping score would say.
+        story: Story | None = None
+        if original is not None and original.story_id is not None:
+            story = await uow.stories.get(original.story_id)
+        if story is None:
+            candidates = await uow.stories.candidates(
+                around=at, window=self._config.candidate_window, limit=self._config.max_candidates
+            )
+            match = best_story(features, candidates, config=self._config.grouping)
+            story = match.story if match is not None else None
+        if story is not None:
             profile = update_profile(story.profile, features)
         else:
             story = Story(
@@ -135,8 +181,12 @@ class Ingestor:
             )
             profile = new_profile(features)
         changes = detect_changes(story, observed, extraction, self._config.changes)
-        await uow.articles.save(StoredArticle(article, version, story.id, extraction, arrived))
-        alerts = await self._commit_story(uow, story, changes, profile=profile, at=at)
+        await uow.articles.save(StoredArticle(article, version, story.id, extraction, cmd.arrived))
+        alerts = await self._commit_story(
+            uow, story, changes, profile=profile, at=at, quiet=cmd.quiet
+        )
+        if original is not None:
+            return IngestResult(article.id, Outcome.COPY, story.id, alerts, original.article.id)
         return IngestResult(article.id, Outcome.NEW, story.id, alerts)
 
     async def _revise(
@@ -145,13 +195,13 @@ class Ingestor:
         existing: StoredArticle,
         observed: Observed,
         extraction: Extraction,
-        arrived: datetime,
+        cmd: IngestArticle,
     ) -> IngestResult:
         assert existing.story_id is not None
         story = await uow.stories.get(existing.story_id)
         await uow.articles.save(
             StoredArticle(
-                observed.article, existing.version + 1, existing.story_id, extraction, arrived
+                observed.article, existing.version + 1, existing.story_id, extraction, cmd.arrived
             )
         )
         if story is None:  # the story was pruned: nothing to compare with
@@ -160,13 +210,19 @@ class Ingestor:
             story, observed, existing.extraction, extraction, self._config.changes
         )
         alerts = await self._commit_story(
-            uow, story, changes, profile=story.profile, at=observed.at
+            uow, story, changes, profile=story.profile, at=observed.at, quiet=cmd.quiet
         )
         return IngestResult(observed.article.id, Outcome.REVISED, story.id, alerts)
 
     @staticmethod
     async def _commit_story(
-        uow: UnitOfWork, story: Story, changes: Changes, *, profile: StoryProfile, at: datetime
+        uow: UnitOfWork,
+        story: Story,
+        changes: Changes,
+        *,
+        profile: StoryProfile,
+        at: datetime,
+        quiet: bool,
     ) -> tuple[Alert, ...]:
         updated = replace(
             story,
@@ -175,6 +231,8 @@ class Ingestor:
             updated_at=max(story.updated_at, at),
         )
         await uow.stories.save(updated)
+        if quiet:
+            return ()
         fresh = []
         for alert in changes.alerts:
             if await uow.alerts.add(alert):

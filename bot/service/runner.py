@@ -1,0 +1,266 @@
+"""The long-running bot: one event loop, one scheduler, the sources, until a signal.
+
+The database is the schedule: each feed's ``next_poll_at`` (and each watched
+article's ``next_check_at``) says when it is due, and a worker *leases* due rows
+before working on them. APScheduler (``AsyncIOScheduler``, started inside the
+running loop) drives the clock: a short tick wakes the feed dispatcher, a slower
+one the re-checker, and a housekeeping job logs health. Per-feed scheduler jobs
+would not survive a restart or be shareable between processes; a lease is both.
+
+The dispatcher keeps at most ``max_concurrent_polls`` polls in flight; when one
+finishes it pulls the next due feeds at once instead of waiting for the tick, so a
+backlog drains at the speed of the network, not of the tick. (Per-host limits are
+the fetcher's.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.clock import Clock, utc_now
+from bot.domain.feeds import Feed
+from bot.ports import UnitOfWorkFactory, WatchedArticle
+from bot.service.polling import FeedPoller, PollReport
+from bot.service.recheck import Rechecker, RecheckReport
+
+log = logging.getLogger(__name__)
+
+
+class Service(Protocol):
+    """Something that runs beside the scheduler (the drop folder, a chat gateway)."""
+
+    def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+def worker_id() -> str:
+    """A lease owner name unique to this process: host, pid and a random suffix."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+@dataclass(frozen=True, slots=True)
+class RunnerConfig:
+    tick: timedelta = timedelta(seconds=1)
+    recheck_tick: timedelta = timedelta(seconds=15)
+    health_tick: timedelta = timedelta(minutes=1)
+    max_concurrent_polls: int = 50
+    max_concurrent_rechecks: int = 8
+    lease: timedelta = timedelta(minutes=5)
+    """Longer than any poll can take (the fetch deadline bounds it); a dead worker's
+    feeds become due for others once it passes."""
+    shutdown_grace: timedelta = timedelta(seconds=10)
+    recheck: bool = True
+
+
+class _Pool:
+    """Leased work items in flight, at most ``limit`` at once, refilled as they finish."""
+
+    def __init__(
+        self,
+        name: str,
+        limit: int,
+        claim: Callable[[int], Awaitable[Sequence[object]]],
+        work: Callable[[object], Awaitable[object]],
+    ) -> None:
+        self.name = name
+        self.limit = limit
+        self._claim = claim
+        self._work = work
+        self.tasks: set[asyncio.Task[object]] = set()
+        self._pumping = False
+        self._closed = False
+        self.completed = 0
+
+    async def pump(self) -> None:
+        """Claim and start due work up to the limit; safe to call often (one at a time)."""
+        if self._pumping or self._closed:
+            return
+        self._pumping = True
+        try:
+            while not self._closed and (free := self.limit - len(self.tasks)) > 0:
+                try:
+                    items = await self._claim(free)
+                except Exception:
+                    log.exception("%s: claiming due work failed; next tick retries", self.name)
+                    return
+                for item in items:
+                    task = asyncio.create_task(self._run(item), name=f"{self.name}")
+                    self.tasks.add(task)
+                    task.add_done_callback(self._done)
+                if len(items) < free:
+                    return  # nothing more is due
+        finally:
+            self._pumping = False
+
+    async def _run(self, item: object) -> object:
+        try:
+            return await self._work(item)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # A bug or an outage: logged, and the lease expiring makes the item due again.
+            log.exception("%s: work item failed", self.name)
+            return None
+
+    def _done(self, task: asyncio.Task[object]) -> None:
+        self.tasks.discard(task)
+        self.completed += 1
+        if not self._closed:
+            asyncio.get_running_loop().create_task(self.pump())
+
+    async def close(self, grace: float) -> None:
+        """Let work in flight finish for up to ``grace`` seconds, then cancel it."""
+        self._closed = True
+        if self.tasks:
+            _done, pending = await asyncio.wait(set(self.tasks), timeout=grace)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+
+
+class Runner:
+    """Runs feed polling, page re-checks and the services until ``stop()``."""
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        poller: FeedPoller,
+        rechecker: Rechecker | None,
+        *,
+        owner: str,
+        services: Sequence[Service] = (),
+        config: RunnerConfig = RunnerConfig(),
+        clock: Clock = utc_now,
+        on_poll: Callable[[PollReport], None] | None = None,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._poller = poller
+        self._rechecker = rechecker
+        self._owner = owner
+        self._services = list(services)
+        self._config = config
+        self._clock = clock
+        self._on_poll = on_poll
+        self._stop = asyncio.Event()
+        self._started = asyncio.Event()
+        self.feeds = _Pool("poll", config.max_concurrent_polls, self._claim_feeds, self._poll)
+        self.rechecks = _Pool(
+            "recheck", config.max_concurrent_rechecks, self._claim_watches, self._check
+        )
+
+    async def _claim_feeds(self, n: int) -> Sequence[object]:
+        async with self._uow_factory() as uow:
+            feeds = await uow.feeds.claim_due(
+                now=self._clock(), owner=self._owner, lease=self._config.lease, limit=n
+            )
+            await uow.commit()
+        return feeds
+
+    async def _poll(self, item: object) -> object:
+        assert isinstance(item, Feed)
+        report = await self._poller.poll(item)
+        if self._on_poll is not None:
+            self._on_poll(report)
+        return report
+
+    async def _claim_watches(self, n: int) -> Sequence[object]:
+        async with self._uow_factory() as uow:
+            watches = await uow.watches.claim_due(
+                now=self._clock(), owner=self._owner, lease=self._config.lease, limit=n
+            )
+            await uow.commit()
+        return watches
+
+    async def _check(self, item: object) -> RecheckReport | None:
+        assert isinstance(item, WatchedArticle)
+        return await self._rechecker.check(item) if self._rechecker else None
+
+    async def _health(self) -> None:
+        async with self._uow_factory() as uow:
+            feeds = await uow.feeds.all()
+        by_state: dict[str, int] = {}
+        for feed in feeds:
+            by_state[feed.state.value] = by_state.get(feed.state.value, 0) + 1
+        log.info(
+            "health: %d feed(s) %s; %d poll(s) in flight, %d done",
+            len(feeds),
+            by_state,
+            len(self.feeds.tasks),
+            self.feeds.completed,
+        )
+
+    async def _release_leases(self) -> None:
+        """Hand back what was cancelled, so a restart need not wait for leases to expire."""
+        try:
+            async with self._uow_factory() as uow:
+                await uow.feeds.release(self._owner)
+                await uow.watches.release(self._owner)
+                await uow.commit()
+        except Exception:
+            log.exception("could not release leases; they expire on their own")
+
+    def stop(self) -> None:
+        """Ask the runner to stop (signal handlers call this)."""
+        self._stop.set()
+
+    async def wait_started(self) -> None:
+        await self._started.wait()
+
+    async def run(self) -> None:
+        """Run until ``stop()``; then stop taking work, finish or cancel it, stop services."""
+        scheduler = AsyncIOScheduler(timezone="UTC")
+        now = self._clock()
+        common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 30}
+        scheduler.add_job(
+            self.feeds.pump,
+            "interval",
+            seconds=self._config.tick.total_seconds(),
+            next_run_time=now,
+            id="feeds",
+            **common,
+        )
+        if self._rechecker is not None and self._config.recheck:
+            scheduler.add_job(
+                self.rechecks.pump,
+                "interval",
+                seconds=self._config.recheck_tick.total_seconds(),
+                next_run_time=now,
+                id="rechecks",
+                **common,
+            )
+        scheduler.add_job(
+            self._health,
+            "interval",
+            seconds=self._config.health_tick.total_seconds(),
+            id="health",
+            **common,
+        )
+        started: list[Service] = []
+        scheduler.start()  # inside the running loop: APScheduler 3 binds to it here
+        try:
+            for service in self._services:
+                service.start()
+                started.append(service)
+            self._started.set()
+            await self._stop.wait()
+        finally:
+            scheduler.shutdown(wait=False)
+            grace = self._config.shutdown_grace.total_seconds()
+            await asyncio.gather(self.feeds.close(grace), self.rechecks.close(grace))
+            await self._release_leases()
+            for service in reversed(started):
+                with contextlib.suppress(Exception):
+                    await service.stop()
+            log.info("stopped")
