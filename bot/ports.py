@@ -200,6 +200,14 @@ class UnitOfWork(Protocol):
 
     async def rollback(self) -> None: ...
 
+    async def begin_write(self) -> None:
+        """Declare, before reading, that this unit of work will write.
+
+        Needed for read-then-write units of work on SQLite, where a reader that starts
+        writing cannot wait for a concurrent writer and fails instead. A no-op where
+        the database has row locks (PostgreSQL).
+        """
+
     async def lock_story_assignment(self) -> None:
         """Serialise grouping + change detection across processes for this transaction.
 

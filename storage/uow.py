@@ -112,11 +112,23 @@ class SqlUnitOfWork:
                 text("SELECT pg_advisory_xact_lock(:key)"), {"key": STORY_ASSIGNMENT_LOCK}
             )
             return
+        await self.begin_write()
+
+    async def begin_write(self) -> None:
+        """Make this a write transaction from the start (SQLite); nothing on PostgreSQL.
+
+        On SQLite a transaction that reads and then writes cannot wait for another
+        writer: it fails at once with "database is locked". Starting it as ``BEGIN
+        IMMEDIATE`` takes the write lock first, waiting up to the busy timeout. A
+        transaction that has only read so far is rolled back and restarted (its reads
+        were not protected anyway); one that has written raises ``RuntimeError``.
+        """
+        session = self.session
+        if session.get_bind().dialect.name == "postgresql":
+            return
         if session.in_transaction():
             if session.info.get(WROTE):
-                raise RuntimeError(
-                    "lock_story_assignment() must come before any write in the unit of work"
-                )
+                raise RuntimeError("begin_write() must come before any write in the unit of work")
             await session.rollback()
         await session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
 

@@ -101,6 +101,7 @@ class FeedCatalog:
             added_by=added_by,
         )
         async with self._uow_factory() as uow:
+            await uow.begin_write()
             existing = await uow.feeds.by_url(clean)
             if existing is not None:
                 raise FeedCommandError(f"already watching {clean} as {existing.id}")
