@@ -75,6 +75,41 @@ async def test_seen_content_is_a_no_op_and_a_copy_confirms_without_alerts(ingest
     assert await run(ingest, copy) == (Outcome.COPY, [])
 
 
+async def test_a_reprinted_wire_copy_joins_the_story_and_confirms(
+    ingest: Ingestor, uow_factory: Callable[[], SqlUnitOfWork]
+) -> None:
+    first = await ingest(IngestArticle(article(QUAKE_22), arrived=T0))
+    # Another outlet's reprint: its own headline and byline, the timestamp line dropped,
+    # published 20 minutes later (not a concurrent report, so no conflict logic either).
+    reprint = Article.create(
+        title="Quake kills 22 in Morocco's High Atlas",
+        text="By Wire staff\n" + QUAKE_22.split("\n", 1)[1],
+        outlet="Gazette",
+        url="https://gazette.example/world/morocco-quake",
+        published=T0 + timedelta(minutes=20),
+    )
+    again = await ingest(IngestArticle(reprint, arrived=T0))
+    assert again.outcome is Outcome.COPY and again.duplicate_of == first.article_id
+    assert again.story_id == first.story_id and again.alerts == ()
+    async with uow_factory() as uow:
+        story = await uow.stories.get(first.story_id or "")
+    assert story is not None and story.profile.article_count == 2
+
+
+async def test_a_new_feeds_backlog_is_stored_quietly(
+    ingest: Ingestor, uow_factory: Callable[[], SqlUnitOfWork]
+) -> None:
+    quiet = await ingest(IngestArticle(article(QUAKE_22), arrived=T0, quiet=True))
+    assert quiet.outcome is Outcome.NEW and quiet.alerts == ()
+    later = await ingest(IngestArticle(article(QUAKE_29, minutes=50), arrived=T0))
+    assert [a.type for a in later.alerts] == [AlertType.ARTICLE_REVISED, AlertType.FIGURE_RISE]
+    async with uow_factory() as uow:
+        assert [a.type for a in await uow.alerts.recent()] == [
+            AlertType.FIGURE_RISE,
+            AlertType.ARTICLE_REVISED,
+        ]
+
+
 async def test_news_without_impact_figures_is_stored_but_silent(
     ingest: Ingestor, uow_factory: Callable[[], SqlUnitOfWork]
 ) -> None:
