@@ -79,6 +79,7 @@ class _Pool:
         self._claim = claim
         self._work = work
         self.tasks: set[asyncio.Task[object]] = set()
+        self._refills: set[asyncio.Task[None]] = set()  # strong references until they end
         self._pumping = False
         self._closed = False
         self.completed = 0
@@ -118,7 +119,9 @@ class _Pool:
         self.tasks.discard(task)
         self.completed += 1
         if not self._closed:
-            asyncio.get_running_loop().create_task(self.pump())
+            refill = asyncio.get_running_loop().create_task(self.pump())
+            self._refills.add(refill)
+            refill.add_done_callback(self._refills.discard)
 
     async def close(self, grace: float) -> None:
         """Let work in flight finish for up to ``grace`` seconds, then cancel it."""
