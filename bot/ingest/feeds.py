@@ -144,8 +144,14 @@ def _scan_forms(data: bytes) -> list[bytes]:
     return forms
 
 
+MAX_ENTRY_CHARS = 200_000
+"""An entry longer than this is not an article (the extractor reads no further anyway)."""
+
+
 def _item(entry: Any, index: int, outlet: str, provenance: str, where: str | None) -> FeedItem:
     link = _plain_str(entry.get("link")) or None
+    if link is not None and not link.lower().startswith(("http://", "https://")):
+        link = None  # javascript:, data:, file: … are never article links
     guid = _plain_str(entry.get("id")) or None
     if link is None and guid and entry.get("guidislink"):
         link = guid
@@ -154,6 +160,12 @@ def _item(entry: Any, index: int, outlet: str, provenance: str, where: str | Non
     if guid is None and link is None:
         raise FeedReadError(f"{label} has neither a guid nor a link", source=where)
     text, summary_only = _entry_text(entry)
+    if len(text) > MAX_ENTRY_CHARS:
+        raise FeedReadError(
+            f"{label} is too large ({len(text):,} characters; the limit is {MAX_ENTRY_CHARS:,})",
+            source=where,
+            link=link,
+        )
     cleaned = clean_text(text, known_title=title)
     if not cleaned.text:
         raise FeedReadError(f"{label} has no content or summary text", source=where, link=link)

@@ -50,8 +50,9 @@ class IngestArticle:
     article: Article
     arrived: datetime
     quiet: bool = False
-    """Store and update stories, but record no alerts: a new feed's backlog, which
-    would otherwise flood the channel with old news on its first fetch."""
+    """For an article not seen before: store it and update its story, but record no
+    alerts (a new feed's backlog would otherwise flood the channel with old news).
+    A changed version of a known article is news whoever brings it, and alerts."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,7 +211,7 @@ class Ingestor:
             story, observed, existing.extraction, extraction, self._config.changes
         )
         alerts = await self._commit_story(
-            uow, story, changes, profile=story.profile, at=observed.at, quiet=cmd.quiet
+            uow, story, changes, profile=story.profile, at=observed.at, quiet=False
         )
         return IngestResult(observed.article.id, Outcome.REVISED, story.id, alerts)
 

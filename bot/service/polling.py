@@ -13,8 +13,10 @@ feed only the items whose text changed *in this feed* are ingested.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -103,14 +105,18 @@ class FeedPoller:
         if fetched.content_hash == feed.last_hash:
             return await self._finish(feed, ok, unchanged_body=True)
         try:
-            read = read_feed(fetched.body, feed_url=fetched.url, source=feed.url)
+            # feedparser is pure Python: a large or hostile document takes a second, which
+            # must not stall every other poll's I/O on the loop.
+            read = await asyncio.to_thread(
+                read_feed, fetched.body, feed_url=fetched.url, source=feed.url
+            )
         except FeedReadError as exc:
             return await self._finish(
                 feed, PollOutcome(started, ok=False, error=f"unreadable feed: {exc.reason}")
             )
         for problem in read.errors:
             log.info("feed %s: skipped an entry: %s", feed.id, problem.reason)
-        return await self._ingest_items(feed, list(read.items), ok)
+        return await self._ingest_items(feed, _one_per_article(read.items), ok)
 
     async def _ingest_items(self, feed: Feed, items: list[FeedItem], ok: PollOutcome) -> PollReport:
         now = ok.at
@@ -160,7 +166,7 @@ class FeedPoller:
         assert link is not None
         try:
             page = await self._fetcher.fetch(link)
-            article = with_page_text(item.article, page.body, url=page.url)
+            article = await asyncio.to_thread(with_page_text, item.article, page.body, url=page.url)
         except (FetchError, IngestError) as exc:
             log.info("full text of %s unavailable, keeping the summary: %s", item.article.id, exc)
             return item
@@ -211,6 +217,23 @@ class FeedPoller:
             admin=tuple(admin),
             saved=saved,
         )
+
+
+def _one_per_article(items: Sequence[FeedItem]) -> list[FeedItem]:
+    """One item per article id: the newest by date, else the first listed.
+
+    Some feeds put an updated copy of an entry on top and leave the stale one further
+    down; taking both would make them alternate as revisions of each other.
+    """
+    chosen: dict[str, FeedItem] = {}
+    for item in items:
+        seen = chosen.get(item.article.id)
+        if seen is None or (
+            item.article.published is not None
+            and (seen.article.published is None or item.article.published > seen.article.published)
+        ):
+            chosen[item.article.id] = item
+    return list(chosen.values())
 
 
 def _oldest_first(items: list[FeedItem], now: datetime) -> list[FeedItem]:

@@ -10,6 +10,7 @@ the article, so change detection raises ``article_revised`` and any ``figure_ris
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, replace
 
@@ -84,7 +85,7 @@ class Rechecker:
             return RecheckReport(watch.article_id, fetched=True)
         article = stored.article
         try:
-            text = page_text(page.body, url=page.url, title=article.title)
+            text = await asyncio.to_thread(page_text, page.body, url=page.url, title=article.title)
         except PageReadError as exc:
             await self._save(later, keep=next_at is not None)
             return RecheckReport(watch.article_id, fetched=True, error=str(exc))
