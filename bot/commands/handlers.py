@@ -1,0 +1,255 @@
+"""What each command does: read the stories and feeds, answer in plain data.
+
+Handlers are small and read-only except ``feeds``, which delegates to the feed
+catalog and is for admins only (feed URLs make the bot fetch things).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from bot.commands.model import CommandRequest, Reply, ReplyField
+from bot.commands.parse import CommandError
+from bot.domain.feeds import FeedState
+from bot.domain.stories import Story, lineage_text
+from bot.ports import UnitOfWorkFactory
+from bot.service.catalog import FeedCatalog, FeedCommandError, health_line
+from bot.service.queries import overview
+
+Handler = Callable[[CommandRequest], Awaitable[Reply]]
+
+HELP = {
+    "help": "this list",
+    "status": "feeds, their health, and the latest alerts",
+    "stories [query]": "tracked stories, newest first",
+    "story ID": "each figure with its history and sources, open conflicts, officials",
+    "statements ID": "who said what in a story, latest first",
+    "sources ID": "the articles of a story: outlet, link, time",
+    "feeds add URL [--interval S] [--name N] [--tags a,b]": "watch a feed (admins)",
+    "feeds list": "feeds and their health",
+    "feeds remove|pause|resume ID": "manage a feed (admins)",
+}
+MAX_LIST = 15
+
+
+def _when(value: datetime | None) -> str:
+    return "-" if value is None else f"{value:%Y-%m-%d %H:%M} UTC"
+
+
+def _option(args: list[str], name: str) -> str | None:
+    """Remove ``--name VALUE`` (or ``--name=VALUE``) from ``args`` and return VALUE."""
+    for i, arg in enumerate(args):
+        if arg == f"--{name}":
+            if i + 1 >= len(args):
+                raise CommandError(f"--{name} needs a value")
+            value = args[i + 1]
+            del args[i : i + 2]
+            return value
+        if arg.startswith(f"--{name}="):
+            del args[i]
+            return arg.split("=", 1)[1]
+    return None
+
+
+class Commands:
+    """The command table. ``handle`` never raises for anything a user can type."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, catalog: FeedCatalog) -> None:
+        self._uow_factory = uow_factory
+        self._catalog = catalog
+        self._table: dict[str, Handler] = {
+            "help": self.help,
+            "status": self.status,
+            "stories": self.stories,
+            "story": self.story,
+            "statements": self.statements,
+            "sources": self.sources,
+            "feeds": self.feeds,
+        }
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._table)
+
+    async def handle(self, request: CommandRequest) -> Reply:
+        handler = self._table.get(request.command)
+        if handler is None:
+            close = difflib.get_close_matches(request.command, self._table, n=1)
+            hint = f" Did you mean `{close[0]}`?" if close else " Try `help`."
+            return Reply.fail(f"unknown command {request.command[:40]!r}.{hint}")
+        try:
+            return await handler(request)
+        except (CommandError, FeedCommandError) as exc:
+            return Reply.fail(str(exc))
+
+    async def help(self, request: CommandRequest) -> Reply:
+        lines = [f"{usage} — {what}" for usage, what in HELP.items()]
+        return Reply("claimwatch commands:\n" + "\n".join(lines), ephemeral=True)
+
+    async def status(self, request: CommandRequest) -> Reply:
+        async with self._uow_factory() as uow:
+            feeds = await uow.feeds.all()
+            alerts = await uow.alerts.recent(5)
+            tracked = await uow.stories.search(query=None, tracked_only=True, limit=1000)
+        counts: dict[str, int] = {}
+        for feed in feeds:
+            counts[feed.state.value] = counts.get(feed.state.value, 0) + 1
+        summary = ", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "none"
+        fields = [ReplyField("feeds", f"{len(feeds)} ({summary})", inline=True)]
+        fields.append(ReplyField("tracked stories", str(len(tracked)), inline=True))
+        trouble = [f for f in feeds if f.state in (FeedState.FAILING, FeedState.DISABLED)]
+        if trouble:
+            fields.append(
+                ReplyField("feeds in trouble", "\n".join(health_line(f) for f in trouble[:10]))
+            )
+        if alerts:
+            fields.append(
+                ReplyField(
+                    "latest alerts",
+                    "\n".join(f"[{a.story_id}] {a.type.value}: {a.summary}" for a in alerts),
+                )
+            )
+        return Reply("claimwatch status", tuple(fields))
+
+    async def stories(self, request: CommandRequest) -> Reply:
+        query = " ".join(request.args).strip() or None
+        async with self._uow_factory() as uow:
+            found = await uow.stories.search(query=query, tracked_only=True, limit=MAX_LIST)
+        if not found:
+            what = f" matching {query!r}" if query else ""
+            return Reply(f"no tracked stories{what} yet", ephemeral=True)
+        lines = [_story_line(s) for s in found]
+        return Reply("tracked stories, newest first:\n" + "\n".join(lines))
+
+    async def _story_arg(self, request: CommandRequest) -> Story:
+        if not request.args:
+            raise CommandError(f"`{request.command}` needs a story ID (see `stories`)")
+        story_id = request.args[0].strip().lower()
+        async with self._uow_factory() as uow:
+            story = await uow.stories.get(story_id)
+        if story is None:
+            raise CommandError(f"no story {story_id[:20]!r} (see `stories` for IDs)")
+        return story
+
+    async def story(self, request: CommandRequest) -> Reply:
+        story = await self._story_arg(request)
+        view = overview(story)
+        fields: list[ReplyField] = []
+        for sv in view.figures:
+            ser = sv.series
+            head = ser.head
+            lines = [" → ".join(_number(step.quantity.value) for step in ser.lineage)]
+            lines.append("history: " + lineage_text(ser.lineage))
+            if head is not None:
+                lines.append(
+                    f"latest: {head.quantity.display()} — {head.source} ({head.outlet}, "
+                    f"{_when(head.at)})"
+                )
+            sources = sorted({step.source for step in ser.lineage} | set(ser.by_source))
+            lines.append("sources: " + ", ".join(sources))
+            if ser.confirmations:
+                lines.append(f"confirmed {ser.confirmations}×")
+            for c in sv.conflicts:
+                against = head.quantity.display() if head else "?"
+                lines.append(f"open conflict: {c.source} says {c.quantity.display()} vs {against}")
+            label = f"{ser.metric.value} · {ser.subject or ser.subject_group} · {ser.scope.key}"
+            fields.append(ReplyField(label, "\n".join(lines)))
+        if view.speakers:
+            names = [f"{sp.name} ({sp.role})" if sp.role else sp.name for sp in view.speakers]
+            fields.append(ReplyField("officials", "; ".join(names)))
+        title = (
+            f"story {story.id} · {story.title}\n{story.profile.article_count} article(s), "
+            f"updated {_when(story.updated_at)}"
+        )
+        return Reply(title, tuple(fields))
+
+    async def statements(self, request: CommandRequest) -> Reply:
+        story = await self._story_arg(request)
+        async with self._uow_factory() as uow:
+            articles = await uow.articles.for_story(story.id)
+        said = [
+            (stored.article, st)
+            for stored in reversed(articles)
+            for st in stored.extraction.statements
+            if st.official
+        ]
+        if not said:
+            return Reply(f"no official statements in story {story.id} yet", ephemeral=True)
+        fields = tuple(
+            ReplyField(
+                f"{st.speaker}" + (f" ({st.role})" if st.role else ""),
+                f"“{st.text}” — {article.outlet}, {_when(article.published)}",
+            )
+            for article, st in said[:MAX_LIST]
+        )
+        return Reply(f"statements in story {story.id} · {story.title}", fields)
+
+    async def sources(self, request: CommandRequest) -> Reply:
+        story = await self._story_arg(request)
+        async with self._uow_factory() as uow:
+            articles = await uow.articles.for_story(story.id)
+        lines = [
+            f"{s.article.outlet} · {_when(s.article.published or s.seen_at)} · "
+            f"{s.article.url or s.article.id} · {len(s.extraction.figures)} figure(s)"
+            for s in articles[-MAX_LIST:]
+        ]
+        return Reply(f"sources of story {story.id} · {story.title}\n" + "\n".join(lines))
+
+    async def feeds(self, request: CommandRequest) -> Reply:
+        args = list(request.args)
+        action = args.pop(0).lower() if args else "list"
+        if action == "list":
+            feeds = await self._catalog.all()
+            if not feeds:
+                return Reply("no feeds yet; an admin can add one with `feeds add URL`")
+            lines = [f"{f.name} <{f.url}>\n  {health_line(f)}" for f in feeds[:50]]
+            more = f"\n… and {len(feeds) - 50} more" if len(feeds) > 50 else ""
+            return Reply("feeds:\n" + "\n".join(lines) + more)
+        if action not in ("add", "remove", "pause", "resume"):
+            raise CommandError("feeds: use add, list, remove, pause or resume")
+        if not request.is_admin:
+            return Reply.fail(f"only admins may {action} feeds")
+        if action == "add":
+            interval = _option(args, "interval")
+            name = _option(args, "name")
+            tags = _option(args, "tags")
+            if len(args) != 1:
+                raise CommandError("usage: feeds add URL [--interval S] [--name N] [--tags a,b]")
+            try:
+                seconds = float(interval) if interval is not None else None
+            except ValueError:
+                raise CommandError(f"--interval must be seconds, not {interval!r}") from None
+            feed = await self._catalog.add(
+                args[0],
+                interval_s=seconds,
+                name=name,
+                tags=(tags or "").split(","),
+                added_by=f"{request.platform}:{request.user}",
+            )
+            return Reply(
+                f"added {feed.id} {feed.url} (every {feed.interval.total_seconds():g}s); "
+                "its current items are stored without alerts"
+            )
+        if len(args) != 1:
+            raise CommandError(f"usage: feeds {action} ID-or-URL")
+        do = {"remove": self._catalog.remove, "pause": self._catalog.pause}
+        feed = await do.get(action, self._catalog.resume)(args[0])
+        past = {"remove": "removed", "pause": "paused", "resume": "resumed"}[action]
+        return Reply(f"{past} {feed.id} {feed.url}")
+
+
+def _number(value: float) -> str:
+    """A figure's bare value: 33, 1,541, 2.5."""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,g}"
+
+
+def _story_line(story: Story) -> str:
+    view = overview(story)
+    lead = ""
+    if view.figures:
+        ser = view.figures[0].series
+        if ser.head is not None:
+            lead = f" · {ser.metric.value}: {ser.head.quantity.display()}"
+    return f"{story.id} · {story.title}{lead} · updated {_when(story.updated_at)}"

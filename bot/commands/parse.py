@@ -1,0 +1,38 @@
+"""Parsing command text (``story abc123``, ``feeds add "https://…" --interval 300``).
+
+Chat platforms hand us one string after the command name; users type quotes,
+smart quotes, stray backslashes and nonsense. Parsing never raises anything but
+:class:`CommandError`, whose message is meant for the user.
+"""
+
+from __future__ import annotations
+
+import shlex
+
+MAX_COMMAND_LENGTH = 2000
+
+_SMART_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'"})
+
+
+class CommandError(ValueError):
+    """A command that cannot be understood; the message says how to fix it."""
+
+
+def parse_command(text: str) -> tuple[str, tuple[str, ...]]:
+    """``(command, args)`` from a line such as ``/claimwatch story abc123``.
+
+    A leading ``/claimwatch`` or ``claimwatch`` is dropped; the command is lower-cased.
+    """
+    if len(text) > MAX_COMMAND_LENGTH:
+        raise CommandError(f"that command is too long (over {MAX_COMMAND_LENGTH} characters)")
+    cleaned = "".join(ch if ch.isprintable() or ch in " \t" else " " for ch in text)
+    cleaned = cleaned.translate(_SMART_QUOTES).strip()
+    try:
+        words = shlex.split(cleaned, posix=True)
+    except ValueError as exc:
+        raise CommandError(f"cannot read that command: {exc} (check the quotes)") from None
+    if words and words[0].lower().lstrip("/") == "claimwatch":
+        words = words[1:]
+    if not words:
+        raise CommandError("no command given; try `help`")
+    return words[0].lower().lstrip("/"), tuple(words[1:])

@@ -1,0 +1,124 @@
+"""The platform-neutral command layer on a real database holding the replayed seeds."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+
+from bot.commands import CommandError, CommandRequest, parse_command
+from bot.commands.handlers import Commands
+from bot.config import default_seeds_dir
+from bot.ingest.readers import read_path
+from bot.service.catalog import CatalogConfig, FeedCatalog
+from bot.service.ingest import Ingestor
+from bot.service.replay import replay_commands
+from storage.uow import SqlUnitOfWork
+
+UowFactory = Callable[[], SqlUnitOfWork]
+
+
+@pytest.fixture
+async def commands(uow_factory: UowFactory) -> Commands:
+    ingest = Ingestor(uow_factory)
+    for command in replay_commands(read_path(default_seeds_dir()).articles):
+        await ingest(command)
+    catalog = FeedCatalog(uow_factory, CatalogConfig(min_interval=timedelta(seconds=60)))
+    return Commands(uow_factory, catalog)
+
+
+async def ask(commands: Commands, line: str, *, admin: bool = False) -> tuple[str, bool]:
+    name, args = parse_command(line)
+    reply = await commands.handle(CommandRequest(name, args, user="u1", is_admin=admin))
+    return reply.render_text(), reply.error
+
+
+async def seed_story_id(commands: Commands) -> str:
+    text, _ = await ask(commands, "/claimwatch stories")
+    return text.splitlines()[1].split(" · ")[0]
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("/claimwatch story abc123", ("story", ("abc123",))),
+        ("claimwatch Stories  earthquake   Turkey", ("stories", ("earthquake", "Turkey"))),
+        (
+            'feeds add “https://wire.example/rss” --name "Wire desk"',
+            ("feeds", ("add", "https://wire.example/rss", "--name", "Wire desk")),
+        ),
+        ("STATUS", ("status", ())),
+    ],
+)
+def test_parsing(line: str, expected: tuple[str, tuple[str, ...]]) -> None:
+    assert parse_command(line) == expected
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("", "no command"),
+        ("/claimwatch", "no command"),
+        ('story "abc', "quotes"),
+        ("x" * 3000, "too long"),
+    ],
+)
+def test_malformed_commands_are_clear_errors(line: str, message: str) -> None:
+    with pytest.raises(CommandError, match=message):
+        parse_command(line)
+
+
+async def test_story_shows_lineage_conflict_and_officials(commands: Commands) -> None:
+    story_id = await seed_story_id(commands)
+    text, error = await ask(commands, f"story {story_id.upper()}")
+    assert not error
+    assert "9 → 22 → 29 → 33" in text
+    assert "open conflict" in text and "34" in text
+    assert "Dogan" in text and "officials:" in text
+
+
+async def test_stories_statements_sources_and_status(commands: Commands) -> None:
+    text, _ = await ask(commands, "stories")
+    assert text.startswith("tracked stories") and "killed" in text
+    text, _ = await ask(commands, "stories no-such-topic-anywhere")
+    assert "no tracked stories" in text
+    story_id = await seed_story_id(commands)
+    text, _ = await ask(commands, f"statements {story_id}")
+    assert "Guterres" in text or "Stoltenberg" in text
+    text, _ = await ask(commands, f"sources {story_id}")
+    assert len(text.splitlines()) == 6  # title + five seed articles
+    text, _ = await ask(commands, "status")
+    assert "tracked stories: 1" in text and "latest alerts" in text
+
+
+async def test_unknown_and_incomplete_commands_answer_helpfully(commands: Commands) -> None:
+    text, error = await ask(commands, "stroy abc")
+    assert error and "Did you mean `story`" in text
+    text, error = await ask(commands, "story")
+    assert error and "needs a story ID" in text
+    text, error = await ask(commands, "story zzzzzz")
+    assert error and "no story" in text
+    text, error = await ask(commands, "help")
+    assert not error and "timeline" not in text and "feeds add URL" in text
+
+
+async def test_only_admins_manage_feeds(commands: Commands) -> None:
+    text, error = await ask(commands, "feeds add https://wire.example/rss")
+    assert error and "only admins" in text
+    text, error = await ask(commands, "feeds add http://169.254.169.254/x", admin=True)
+    assert error and "link-local" in text
+    text, error = await ask(
+        commands, "feeds add https://wire.example/rss --interval 120 --tags a,b", admin=True
+    )
+    assert not error and "added f-" in text and "120s" in text
+    text, error = await ask(
+        commands, "feeds add https://other.example/ --interval soon", admin=True
+    )
+    assert error and "--interval" in text
+    text, _ = await ask(commands, "feeds")
+    assert "wire.example" in text and "active" in text
+    text, error = await ask(commands, "feeds pause https://wire.example/rss")
+    assert error
+    text, error = await ask(commands, "feeds pause https://wire.example/rss", admin=True)
+    assert not error and "paused" in text
