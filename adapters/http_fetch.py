@@ -312,6 +312,9 @@ class HttpxFetcher:
                 last_modified=response.headers.get("Last-Modified"),
             )
             if status == 304:
+                # Drain the (empty, but capped) body: a response closed unread takes its
+                # connection with it, and every 304 poll would open a new one.
+                await self._read_body(response, url)
                 return _Body(status, b"", validators)
             if not 200 <= status < 300:
                 raise FetchError(

@@ -102,6 +102,8 @@ class FeedRepository(Protocol):
     async def all(self) -> list[Feed]:
         """All feeds, in the order they were added."""
 
+    async def count(self) -> int: ...
+
     async def save(self, feed: Feed, *, lease_owner: str | None = None) -> bool:
         """Update a feed. With ``lease_owner``, only if that owner still holds its lease.
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -122,6 +122,9 @@ class SqlFeedRepository:
             .execution_options(populate_existing=True)
         )
         return [_feed(r) for r in (await self._session.scalars(stmt)).all()]
+
+    async def count(self) -> int:
+        return int((await self._session.execute(select(func.count(FeedRow.id)))).scalar_one())
 
     async def save(self, feed: Feed, *, lease_owner: str | None = None) -> bool:
         s = self._session

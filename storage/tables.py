@@ -35,6 +35,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     ForeignKeyConstraint,
+    Index,
     Integer,
     MetaData,
     String,
@@ -245,6 +246,8 @@ class FeedRow(Base):
     """
 
     __tablename__ = "feeds"
+    # Claims take due feeds ordered by (next_poll_at, id).
+    __table_args__ = (Index("ix_feeds_next_poll_at_id", "next_poll_at", "id"),)
 
     id: Mapped[str] = mapped_column(String, primary_key=True)
     url: Mapped[str] = mapped_column(Text, unique=True)
@@ -255,7 +258,7 @@ class FeedRow(Base):
     state: Mapped[str] = mapped_column(String)
     added_at: Mapped[datetime]
     added_by: Mapped[str | None] = mapped_column(Text)
-    next_poll_at: Mapped[datetime] = mapped_column(index=True)
+    next_poll_at: Mapped[datetime]
     etag: Mapped[str | None] = mapped_column(Text)
     last_modified: Mapped[str | None] = mapped_column(Text)
     last_hash: Mapped[str | None] = mapped_column(String)

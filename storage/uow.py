@@ -8,6 +8,7 @@ whatever is left, so an exception can never persist half of a change.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from functools import partial
 from types import TracebackType
@@ -43,9 +44,15 @@ class SqlUnitOfWork:
     feeds: SqlFeedRepository
     watches: SqlWatchRepository
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        writer_gate: WriterGate | None = None,
+    ) -> None:
         self._session_factory = session_factory
         self._session: AsyncSession | None = None
+        self._gate = writer_gate
+        self._holding_gate = False
 
     @property
     def session(self) -> AsyncSession:
@@ -80,6 +87,9 @@ class SqlUnitOfWork:
             await session.rollback()
         finally:
             await session.close()
+            if self._holding_gate and self._gate is not None:
+                self._holding_gate = False
+                self._gate.release()
 
     async def commit(self) -> None:
         await self.session.commit()
@@ -126,6 +136,9 @@ class SqlUnitOfWork:
         session = self.session
         if session.get_bind().dialect.name == "postgresql":
             return
+        if self._gate is not None and not self._holding_gate:
+            await self._gate.acquire()
+            self._holding_gate = True
         if session.in_transaction():
             if session.info.get(WROTE):
                 raise RuntimeError("begin_write() must come before any write in the unit of work")
@@ -138,6 +151,30 @@ def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
 
 
+class WriterGate:
+    """First come, first served among this process's SQLite writers.
+
+    SQLite has one write lock, and its busy handler retries by sleeping (up to 100 ms
+    at a time), so with dozens of concurrent writers the lock sits idle while long
+    waiters starve until they hit the busy timeout ("database is locked"). Queueing
+    writers on an ``asyncio.Lock`` first hands the lock over at once and in order;
+    the busy timeout then only arbitrates between processes.
+    """
+
+    def __init__(self) -> None:
+        self._lock: asyncio.Lock | None = None
+
+    async def acquire(self) -> None:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        await self._lock.acquire()
+
+    def release(self) -> None:
+        assert self._lock is not None
+        self._lock.release()
+
+
 def make_uow_factory(engine: AsyncEngine) -> Callable[[], SqlUnitOfWork]:
     """A ``bot.ports.UnitOfWorkFactory``: each call makes a fresh unit of work."""
-    return partial(SqlUnitOfWork, make_session_factory(engine))
+    gate = WriterGate() if engine.dialect.name == "sqlite" else None
+    return partial(SqlUnitOfWork, make_session_factory(engine), gate)

@@ -105,7 +105,7 @@ class FeedCatalog:
             existing = await uow.feeds.by_url(clean)
             if existing is not None:
                 raise FeedCommandError(f"already watching {clean} as {existing.id}")
-            if len(await uow.feeds.all()) >= self._config.max_feeds:
+            if await uow.feeds.count() >= self._config.max_feeds:
                 raise FeedCommandError(f"the limit of {self._config.max_feeds} feeds is reached")
             if not await uow.feeds.add(feed):
                 raise FeedCommandError(f"feed id {feed.id} is taken; cannot add {clean}")
@@ -134,6 +134,7 @@ class FeedCatalog:
     async def remove(self, ref: str) -> Feed:
         feed = await self.find(ref)
         async with self._uow_factory() as uow:
+            await uow.begin_write()
             await uow.feeds.remove(feed.id)
             await uow.commit()
         return feed
@@ -148,6 +149,7 @@ class FeedCatalog:
 
     async def _save(self, feed: Feed) -> Feed:
         async with self._uow_factory() as uow:
+            await uow.begin_write()
             await uow.feeds.save(feed)
             await uow.commit()
         return feed

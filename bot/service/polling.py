@@ -188,6 +188,7 @@ class FeedPoller:
     ) -> PollReport:
         transition = after_poll(feed, outcome, self._config.backoff, self._rng)
         async with self._uow_factory() as uow:
+            await uow.begin_write()
             saved = await uow.feeds.save(transition.feed, lease_owner=self._owner)
             admin: list[AdminAlert] = []
             if saved:

@@ -109,6 +109,7 @@ class Rechecker:
     async def _save(self, watch: WatchedArticle, *, keep: bool) -> None:
         """Record the check and release the lease; ``keep=False`` ends the watch."""
         async with self._uow_factory() as uow:
+            await uow.begin_write()
             if keep:
                 await uow.watches.save(watch)
             else:

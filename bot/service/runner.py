@@ -165,6 +165,7 @@ class Runner:
 
     async def _claim_feeds(self, n: int) -> Sequence[object]:
         async with self._uow_factory() as uow:
+            await uow.begin_write()
             feeds = await uow.feeds.claim_due(
                 now=self._clock(), owner=self._owner, lease=self._config.lease, limit=n
             )
@@ -180,6 +181,7 @@ class Runner:
 
     async def _claim_watches(self, n: int) -> Sequence[object]:
         async with self._uow_factory() as uow:
+            await uow.begin_write()
             watches = await uow.watches.claim_due(
                 now=self._clock(), owner=self._owner, lease=self._config.lease, limit=n
             )
@@ -208,6 +210,7 @@ class Runner:
         """Hand back what was cancelled, so a restart need not wait for leases to expire."""
         try:
             async with self._uow_factory() as uow:
+                await uow.begin_write()
                 await uow.feeds.release(self._owner)
                 await uow.watches.release(self._owner)
                 await uow.commit()

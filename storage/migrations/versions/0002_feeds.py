@@ -68,7 +68,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_feeds"),
         sa.UniqueConstraint("url", name="uq_feeds_url"),
     )
-    op.create_index("ix_feeds_next_poll_at", "feeds", ["next_poll_at"])
+    op.create_index("ix_feeds_next_poll_at_id", "feeds", ["next_poll_at", "id"])
 
     op.create_table(
         "feed_items",
