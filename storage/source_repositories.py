@@ -35,6 +35,57 @@ def _insert(session: AsyncSession) -> Any:
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
+Leased = type[FeedRow] | type[WatchRow]
+
+
+async def _claim(
+    session: AsyncSession,
+    table: Leased,
+    key: Any,
+    due_at: Any,
+    *conditions: Any,
+    now: datetime,
+    owner: str,
+    lease: timedelta,
+    limit: int,
+) -> Sequence[Any]:
+    """Lease up to ``limit`` rows of ``table`` whose ``due_at`` has come (see module doc)."""
+    due = (
+        select(key)
+        .where(
+            *conditions,
+            due_at <= now,
+            or_(table.lease_expires_at.is_(None), table.lease_expires_at <= now),
+        )
+        .order_by(due_at, key)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    _written(session)
+    stmt = (
+        update(table)
+        .where(key.in_(due.scalar_subquery()))
+        .values(lease_owner=owner, lease_expires_at=now + lease)
+        .returning(table)
+        .execution_options(synchronize_session=False, populate_existing=True)
+    )
+    return (await session.scalars(stmt)).all()
+
+
+async def _release(session: AsyncSession, table: Leased, owner: str) -> int:
+    """Drop every lease ``owner`` holds on ``table``; how many there were."""
+    _written(session)
+    result = await session.execute(
+        update(table)
+        .where(table.lease_owner == owner)
+        .values(lease_owner=None, lease_expires_at=None)
+        .returning(table.lease_owner)
+        .execution_options(synchronize_session=False)
+    )
+    return len(result.all())
+
+
 def _feed_values(feed: Feed) -> dict[str, Any]:
     return {
         "id": feed.id,
@@ -154,40 +205,21 @@ class SqlFeedRepository:
     async def claim_due(
         self, *, now: datetime, owner: str, lease: timedelta, limit: int
     ) -> list[Feed]:
-        s = self._session
-        due = (
-            select(FeedRow.id)
-            .where(
-                FeedRow.state.in_(_POLLED),
-                FeedRow.next_poll_at <= now,
-                or_(FeedRow.lease_expires_at.is_(None), FeedRow.lease_expires_at <= now),
-            )
-            .order_by(FeedRow.next_poll_at, FeedRow.id)
-            .limit(limit)
+        rows = await _claim(
+            self._session,
+            FeedRow,
+            FeedRow.id,
+            FeedRow.next_poll_at,
+            FeedRow.state.in_(_POLLED),
+            now=now,
+            owner=owner,
+            lease=lease,
+            limit=limit,
         )
-        if s.get_bind().dialect.name == "postgresql":
-            due = due.with_for_update(skip_locked=True)
-        _written(s)
-        stmt = (
-            update(FeedRow)
-            .where(FeedRow.id.in_(due.scalar_subquery()))
-            .values(lease_owner=owner, lease_expires_at=now + lease)
-            .returning(FeedRow)
-            .execution_options(synchronize_session=False, populate_existing=True)
-        )
-        rows = (await s.scalars(stmt)).all()
         return sorted((_feed(r) for r in rows), key=lambda f: (f.next_poll_at, f.id))
 
     async def release(self, owner: str) -> int:
-        _written(self._session)
-        result = await self._session.execute(
-            update(FeedRow)
-            .where(FeedRow.lease_owner == owner)
-            .values(lease_owner=None, lease_expires_at=None)
-            .returning(FeedRow.lease_owner)
-            .execution_options(synchronize_session=False)
-        )
-        return len(result.all())
+        return await _release(self._session, FeedRow, owner)
 
     async def item_hashes(self, feed_id: str, article_ids: Sequence[str]) -> dict[str, str]:
         found: dict[str, str] = {}
@@ -281,39 +313,20 @@ class SqlWatchRepository:
     async def claim_due(
         self, *, now: datetime, owner: str, lease: timedelta, limit: int
     ) -> list[WatchedArticle]:
-        s = self._session
-        due = (
-            select(WatchRow.article_id)
-            .where(
-                WatchRow.next_check_at <= now,
-                or_(WatchRow.lease_expires_at.is_(None), WatchRow.lease_expires_at <= now),
-            )
-            .order_by(WatchRow.next_check_at, WatchRow.article_id)
-            .limit(limit)
+        rows = await _claim(
+            self._session,
+            WatchRow,
+            WatchRow.article_id,
+            WatchRow.next_check_at,
+            now=now,
+            owner=owner,
+            lease=lease,
+            limit=limit,
         )
-        if s.get_bind().dialect.name == "postgresql":
-            due = due.with_for_update(skip_locked=True)
-        _written(s)
-        stmt = (
-            update(WatchRow)
-            .where(WatchRow.article_id.in_(due.scalar_subquery()))
-            .values(lease_owner=owner, lease_expires_at=now + lease)
-            .returning(WatchRow)
-            .execution_options(synchronize_session=False, populate_existing=True)
-        )
-        rows = (await s.scalars(stmt)).all()
         return sorted((_watch(r) for r in rows), key=lambda w: (w.next_check_at, w.article_id))
 
     async def release(self, owner: str) -> int:
-        _written(self._session)
-        result = await self._session.execute(
-            update(WatchRow)
-            .where(WatchRow.lease_owner == owner)
-            .values(lease_owner=None, lease_expires_at=None)
-            .returning(WatchRow.lease_owner)
-            .execution_options(synchronize_session=False)
-        )
-        return len(result.all())
+        return await _release(self._session, WatchRow, owner)
 
 
 class SqlAdminAlertRepository:
