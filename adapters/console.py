@@ -73,9 +73,7 @@ class ConsoleSink:
         for alert in alerts:
             self.count += 1
             if self._fmt == "jsonl":
-                line = json.dumps(alert.as_record(), ensure_ascii=False)
-                self._console.file.write(line + "\n")
-                self._console.file.flush()
+                self._write_record(alert.as_record())
             else:
                 self._console.print(render_alert(alert))
 
@@ -83,11 +81,13 @@ class ConsoleSink:
         for alert in alerts:
             self.count += 1
             if self._fmt == "jsonl":
-                line = json.dumps(alert.as_record(), ensure_ascii=False)
-                self._console.file.write(line + "\n")
-                self._console.file.flush()
+                self._write_record(alert.as_record())
             else:
                 text = Text(f"admin · {alert.kind.value} · {alert.severity.value}: ")
                 text.stylize(_COLOURS[alert.severity])
                 text.append(alert.message)  # feed names and errors are untrusted text
                 self._console.print(text)
+
+    def _write_record(self, record: dict[str, object]) -> None:
+        self._console.file.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self._console.file.flush()

@@ -20,7 +20,7 @@ from __future__ import annotations
 import codecs
 import re
 
-__all__ = ["DecodeProblem", "decode_text"]
+__all__ = ["DecodeProblem", "decode_text", "html_declared_charset"]
 
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"\x89PNG\r\n\x1a\n", "a PNG image"),
@@ -116,3 +116,12 @@ def _decode_fallback(data: bytes, declared: str | None, utf8_error: UnicodeDecod
     if _control_chars(text) or non_ascii / max(len(text), 1) > _MAX_NON_ASCII_RATIO_CP1252:
         raise DecodeProblem(problem)
     return text
+
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_:.-]+)""", re.I)
+
+
+def html_declared_charset(data: bytes) -> str | None:
+    """The encoding an HTML page declares in a ``<meta charset>`` near its top, if any."""
+    match = _META_CHARSET.search(data[:4096])
+    return match.group(1).decode("ascii", "replace") if match else None

@@ -21,7 +21,7 @@ from typing import Any
 from bot.domain.articles import Article
 from bot.ingest.cleaning import clean_text
 from bot.ingest.dates import parse_datetime
-from bot.ingest.decoding import DecodeProblem, decode_text
+from bot.ingest.decoding import DecodeProblem, decode_text, html_declared_charset
 from bot.ingest.errors import ArticleReadError
 from bot.ingest.html import html_fragment_to_text, html_to_text
 from bot.ingest.markdown import strip_markdown
@@ -43,7 +43,6 @@ HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
 JSON_SUFFIXES = frozenset({".json"})
 ARTICLE_SUFFIXES = TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES | JSON_SUFFIXES
 
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_:.-]+)""", re.I)
 _LOOKS_HTML = re.compile(
     r"<(?:p|div|br|span|a|h[1-6]|ul|ol|li|strong|em|b|i|figure|img)\b[^>]*>", re.I
 )
@@ -224,10 +223,7 @@ def read_json_articles_lenient(
 
 
 def _decode(path: Path, data: bytes, *, html: bool = False) -> str:
-    declared: str | None = None
-    if html:
-        match = _META_CHARSET.search(data[:4096])
-        declared = match.group(1).decode("ascii") if match else None
+    declared = html_declared_charset(data) if html else None
     try:
         text, _encoding = decode_text(data, declared=declared)
     except DecodeProblem as exc:

@@ -9,16 +9,13 @@ so the page and the feed item remain one article.
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 
 from bot.domain.articles import Article, content_hash
 from bot.ingest.cleaning import clean_text
-from bot.ingest.decoding import DecodeProblem, decode_text
+from bot.ingest.decoding import DecodeProblem, decode_text, html_declared_charset
 from bot.ingest.errors import IngestError
 from bot.ingest.html import html_to_text
-
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_:.-]+)""", re.I)
 
 
 class PageReadError(IngestError):
@@ -31,10 +28,8 @@ class PageReadError(IngestError):
 
 def page_text(body: bytes, *, url: str, title: str | None = None) -> str:
     """The cleaned main text of an HTML page; raises PageReadError if there is none."""
-    match = _META_CHARSET.search(body[:4096])
-    declared = match.group(1).decode("ascii", "replace") if match else None
     try:
-        html, _encoding = decode_text(body, declared=declared)
+        html, _encoding = decode_text(body, declared=html_declared_charset(body))
     except DecodeProblem as exc:
         raise PageReadError(url, str(exc)) from exc
     page = html_to_text(html, url)

@@ -22,6 +22,7 @@ from datetime import datetime
 
 from bot.clock import Clock, utc_now
 from bot.domain.admin import AdminAlert
+from bot.domain.articles import Article
 from bot.domain.feeds import BackoffPolicy, Feed, PollOutcome, after_poll
 from bot.fetching import Fetcher, FetchError, Validators
 from bot.ingest.errors import FeedReadError, IngestError
@@ -101,9 +102,9 @@ class FeedPoller:
             body_hash=fetched.content_hash or None,
         )
         if fetched.not_modified:
-            return await self._finish(feed, ok, not_modified=True)
+            return await self._finish(feed, ok, PollReport(feed.id, ok=True, not_modified=True))
         if fetched.content_hash == feed.last_hash:
-            return await self._finish(feed, ok, unchanged_body=True)
+            return await self._finish(feed, ok, PollReport(feed.id, ok=True, unchanged_body=True))
         try:
             # feedparser is pure Python: a large or hostile document takes a second, which
             # must not stall every other poll's I/O on the loop.
@@ -131,7 +132,7 @@ class FeedPoller:
         for item in _oldest_first(changed, now):
             article = item.article
             if item.summary_only and item.link and self._config.full_text:
-                article = (await self._full_text(item)).article
+                article = await self._full_text(item)
             try:
                 result = await self._bus.handle(IngestArticle(article, now, quiet=quiet))
             except Exception:
@@ -149,19 +150,19 @@ class FeedPoller:
         outcome = replace(ok, new_items=new_items)
         if not complete:
             outcome = replace(outcome, etag=None, last_modified=None, body_hash=None)
-        return await self._finish(
-            feed,
-            outcome,
-            marks=marks,
+        report = PollReport(
+            feed.id,
+            ok=True,
             items=len(items),
-            changed=len(changed),
+            changed_items=len(changed),
             ingested=ingested,
             alerts=alerts,
             quiet=quiet,
         )
+        return await self._finish(feed, outcome, report, marks=marks)
 
-    async def _full_text(self, item: FeedItem) -> FeedItem:
-        """The item with its page's text; the summary stays if the page fails."""
+    async def _full_text(self, item: FeedItem) -> Article:
+        """The item's article with its page's text; the summary stays if the page fails."""
         link = item.link
         assert link is not None
         try:
@@ -169,23 +170,18 @@ class FeedPoller:
             article = await asyncio.to_thread(with_page_text, item.article, page.body, url=page.url)
         except (FetchError, IngestError) as exc:
             log.info("full text of %s unavailable, keeping the summary: %s", item.article.id, exc)
-            return item
-        return FeedItem(article=article, summary_only=False, link=link)
+            return item.article
+        return article
 
     async def _finish(
         self,
         feed: Feed,
         outcome: PollOutcome,
+        report: PollReport | None = None,
         *,
         marks: dict[str, str] | None = None,
-        not_modified: bool = False,
-        unchanged_body: bool = False,
-        items: int = 0,
-        changed: int = 0,
-        ingested: int = 0,
-        alerts: int = 0,
-        quiet: bool = False,
     ) -> PollReport:
+        """Record the poll on the feed (and the items it showed); report what happened."""
         transition = after_poll(feed, outcome, self._config.backoff, self._rng)
         async with self._uow_factory() as uow:
             await uow.begin_write()
@@ -204,16 +200,9 @@ class FeedPoller:
             await self._bus.publish_admin(admin)
         if not outcome.ok:
             log.warning("feed %s (%s) failed: %s", feed.id, feed.name, outcome.error)
-        return PollReport(
-            feed_id=feed.id,
+        return replace(
+            report or PollReport(feed.id, ok=outcome.ok),
             ok=outcome.ok,
-            not_modified=not_modified,
-            unchanged_body=unchanged_body,
-            items=items,
-            changed_items=changed,
-            ingested=ingested,
-            alerts=alerts,
-            quiet=quiet,
             error=outcome.error,
             admin=tuple(admin),
             saved=saved,

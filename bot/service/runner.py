@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -35,6 +35,8 @@ from bot.service.polling import FeedPoller, PollReport
 from bot.service.recheck import Rechecker, RecheckReport
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class Service(Protocol):
@@ -64,15 +66,15 @@ class RunnerConfig:
     recheck: bool = True
 
 
-class _Pool:
+class _Pool(Generic[T]):
     """Leased work items in flight, at most ``limit`` at once, refilled as they finish."""
 
     def __init__(
         self,
         name: str,
         limit: int,
-        claim: Callable[[int], Awaitable[Sequence[object]]],
-        work: Callable[[object], Awaitable[object]],
+        claim: Callable[[int], Awaitable[Sequence[T]]],
+        work: Callable[[T], Awaitable[object]],
     ) -> None:
         self.name = name
         self.limit = limit
@@ -105,7 +107,7 @@ class _Pool:
         finally:
             self._pumping = False
 
-    async def _run(self, item: object) -> object:
+    async def _run(self, item: T) -> object:
         try:
             return await self._work(item)
         except asyncio.CancelledError:
@@ -163,7 +165,7 @@ class Runner:
             "recheck", config.max_concurrent_rechecks, self._claim_watches, self._check
         )
 
-    async def _claim_feeds(self, n: int) -> Sequence[object]:
+    async def _claim_feeds(self, n: int) -> Sequence[Feed]:
         async with self._uow_factory() as uow:
             await uow.begin_write()
             feeds = await uow.feeds.claim_due(
@@ -172,14 +174,13 @@ class Runner:
             await uow.commit()
         return feeds
 
-    async def _poll(self, item: object) -> object:
-        assert isinstance(item, Feed)
-        report = await self._poller.poll(item)
+    async def _poll(self, feed: Feed) -> PollReport:
+        report = await self._poller.poll(feed)
         if self._on_poll is not None:
             self._on_poll(report)
         return report
 
-    async def _claim_watches(self, n: int) -> Sequence[object]:
+    async def _claim_watches(self, n: int) -> Sequence[WatchedArticle]:
         async with self._uow_factory() as uow:
             await uow.begin_write()
             watches = await uow.watches.claim_due(
@@ -188,9 +189,8 @@ class Runner:
             await uow.commit()
         return watches
 
-    async def _check(self, item: object) -> RecheckReport | None:
-        assert isinstance(item, WatchedArticle)
-        return await self._rechecker.check(item) if self._rechecker else None
+    async def _check(self, watch: WatchedArticle) -> RecheckReport | None:
+        return await self._rechecker.check(watch) if self._rechecker else None
 
     async def _health(self) -> None:
         async with self._uow_factory() as uow:
