@@ -17,6 +17,16 @@ from bot.domain.admin import AdminAlert
 from bot.domain.alerts import Alert
 from bot.domain.articles import Article
 from bot.domain.claims import Extraction
+from bot.domain.delivery import (
+    Channel,
+    Delivery,
+    Digest,
+    Mute,
+    NewDelivery,
+    StoryCard,
+    StoryThread,
+    Subscription,
+)
 from bot.domain.feeds import Feed
 from bot.domain.stories import Story
 
@@ -165,6 +175,88 @@ class WatchRepository(Protocol):
         """Drop every lease ``owner`` holds (a clean shutdown); how many were held."""
 
 
+class SubscriptionRepository(Protocol):
+    """Who wants which alerts: subscriptions, mutes and digests per channel."""
+
+    async def save(self, sub: Subscription) -> None:
+        """Insert, or update the rule with the same id (same channel, target and value)."""
+
+    async def get(self, sub_id: str) -> Subscription | None: ...
+
+    async def remove(self, sub_id: str) -> bool: ...
+
+    async def for_channel(self, channel: Channel) -> list[Subscription]: ...
+
+    async def active(self) -> list[Subscription]: ...
+
+    async def pause_channel(self, channel: Channel, reason: str) -> int:
+        """Pause every active subscription of ``channel``; how many were paused."""
+
+    async def save_mute(self, mute: Mute) -> None: ...
+
+    async def remove_mute(self, channel: Channel, story_id: str) -> bool: ...
+
+    async def mutes(self, now: datetime) -> list[Mute]:
+        """Mutes still in force at ``now``."""
+
+    async def save_digest(self, digest: Digest) -> None: ...
+
+    async def advance_digest(self, digest: Digest, *, next_at: datetime) -> bool:
+        """Move the digest's schedule on if nobody else has (compare-and-set on next_at)."""
+
+    async def remove_digest(self, channel: Channel) -> bool: ...
+
+    async def digests(self) -> list[Digest]: ...
+
+
+class OutboxRepository(Protocol):
+    """Alert × channel rows written with the alerts, sent by the delivery worker."""
+
+    async def add(self, deliveries: Sequence[NewDelivery], now: datetime) -> int:
+        """Queue deliveries; a row for the same alert and channel is never queued twice."""
+
+    async def claim_due(
+        self,
+        *,
+        now: datetime,
+        owner: str,
+        lease: timedelta,
+        limit: int,
+        platforms: Sequence[str],
+    ) -> list[Delivery]:
+        """Lease due rows that are the oldest unsent of their (channel, story), oldest first."""
+
+    async def mark_sent(self, delivery_id: int, message_id: str | None, now: datetime) -> None: ...
+
+    async def retry_at(
+        self, delivery_id: int, at: datetime, error: str, *, uncertain: bool
+    ) -> None:
+        """Try again at ``at``. ``uncertain``: the failed attempt may have posted anyway."""
+
+    async def drop(self, delivery_id: int, error: str) -> None: ...
+
+    async def drop_channel(self, channel: Channel, reason: str) -> int: ...
+
+    async def held(self, channel: Channel, limit: int) -> list[Delivery]:
+        """Rows waiting for the channel's digest, oldest first."""
+
+    async def mark_digested(
+        self, delivery_ids: Sequence[int], message_id: str | None, now: datetime
+    ) -> None: ...
+
+    async def release_held(self, channel: Channel) -> int: ...
+
+    async def release(self, owner: str) -> int: ...
+
+    async def counts(self) -> dict[str, int]: ...
+
+    async def next_due(self, platforms: Sequence[str]) -> datetime | None: ...
+
+    async def thread(self, channel: Channel, story_id: str) -> StoryThread | None: ...
+
+    async def save_thread(self, thread: StoryThread, now: datetime) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over all repositories (cosmicpython's Unit of Work)."""
 
@@ -187,6 +279,12 @@ class UnitOfWork(Protocol):
 
     @property
     def watches(self) -> WatchRepository: ...
+
+    @property
+    def subscriptions(self) -> SubscriptionRepository: ...
+
+    @property
+    def outbox(self) -> OutboxRepository: ...
 
     async def __aenter__(self) -> Self: ...
 
@@ -232,3 +330,81 @@ class AlertSink(Protocol):
 
     async def publish_admin(self, alerts: Sequence[AdminAlert]) -> None:
         """Admin alerts (a feed failing, a channel gone): for operators, not story readers."""
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    """Where a message landed: its platform id and, if one was opened, its thread."""
+
+    message_id: str
+    thread_id: str | None = None
+
+
+class DeliveryError(Exception):
+    """A send failed; the subclass says what the worker should do about it."""
+
+
+class RateLimited(DeliveryError):
+    """The platform asked us to wait (HTTP 429): retry after ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: float, detail: str = "rate limited") -> None:
+        super().__init__(f"{detail} (retry after {retry_after:g}s)")
+        self.retry_after = retry_after
+
+
+class TransientFailure(DeliveryError):
+    """5xx, timeout, connection error: back off and retry. The message may have landed."""
+
+
+class ChannelGone(DeliveryError):
+    """The channel no longer exists or forbids the bot: stop sending there."""
+
+
+class MessageRejected(DeliveryError):
+    """The platform refused this message for good (e.g. 400): drop it, keep the channel."""
+
+
+class ChatTransport(Protocol):
+    """One platform's way of posting alerts (Discord, Slack, a webhook).
+
+    Adapters implement it; they render the neutral alert and card themselves and
+    translate their client's errors into the ``DeliveryError`` subclasses.
+    """
+
+    @property
+    def platform(self) -> str: ...
+
+    @property
+    def threads(self) -> bool:
+        """Whether the platform can reply under a message and edit it (not webhooks)."""
+
+    async def post_alert(
+        self,
+        channel_id: str,
+        alert: Alert,
+        *,
+        thread: StoryThread | None,
+        idempotency_key: str,
+        card: StoryCard | None,
+    ) -> Posted:
+        """Post an alert: into ``thread`` if given, else as a new top-level message.
+
+        ``idempotency_key`` identifies this delivery on the platform (Discord's
+        nonce, Slack's message metadata) so that a retry cannot post it twice.
+        A top-level post on a threading platform opens the story's thread.
+        """
+
+    async def find_posted(
+        self, channel_id: str, idempotency_key: str, *, thread: StoryThread | None
+    ) -> Posted | None:
+        """A message already posted with this key (an attempt that died mid-send)."""
+
+    async def update_card(self, thread: StoryThread, card: StoryCard) -> None:
+        """Edit the story's first message in place to show the current figures."""
+
+    async def post_digest(
+        self, channel_id: str, alerts: Sequence[Alert], *, idempotency_key: str
+    ) -> Posted: ...
+
+    async def post_admin(self, alerts: Sequence[AdminAlert]) -> None:
+        """Admin alerts to the platform's admin channel, if one is configured."""

@@ -41,6 +41,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -321,3 +322,94 @@ class FingerprintRow(Base):
     article_id: Mapped[str] = mapped_column(
         ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+
+
+class SubscriptionRow(Base):
+    """A channel's standing order for alerts (see ``bot.domain.delivery.Subscription``)."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (Index("ix_subscriptions_platform_channel_id", "platform", "channel_id"),)
+
+    id: Mapped[str] = mapped_column(String, primary_key=True)
+    platform: Mapped[str] = mapped_column(String)
+    channel_id: Mapped[str] = mapped_column(String)
+    target: Mapped[str] = mapped_column(String)
+    value: Mapped[str] = mapped_column(Text)
+    types: Mapped[str] = mapped_column(Text)
+    """Comma-separated alert types; empty for all."""
+    min_severity: Mapped[str] = mapped_column(String)
+    created_by: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    paused_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class MuteRow(Base):
+    __tablename__ = "mutes"
+
+    platform: Mapped[str] = mapped_column(String, primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String, primary_key=True)
+    story_id: Mapped[str] = mapped_column(String, primary_key=True)
+    until: Mapped[datetime | None]
+
+
+class DigestRow(Base):
+    __tablename__ = "digests"
+
+    platform: Mapped[str] = mapped_column(String, primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String, primary_key=True)
+    interval_s: Mapped[float] = mapped_column(Float)
+    next_at: Mapped[datetime]
+
+
+class DeliveryRow(Base):
+    """The outbox: one row per alert × channel, written with the alert, sent later.
+
+    ``attempt_started_at`` is set when a worker takes the row for sending and cleared
+    when it records the result; a row found with it set after its lease expired was
+    being sent by a worker that died, so the platform is asked before sending again.
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        Index("ix_deliveries_state_next_attempt_at", "state", "next_attempt_at"),
+        # "Is there an earlier unsent row for this channel and story?" (order per story).
+        Index(
+            "ix_deliveries_platform_channel_id_story_id_id",
+            "platform",
+            "channel_id",
+            "story_id",
+            "id",
+        ),
+        UniqueConstraint("alert_key", "platform", "channel_id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(SeqType, primary_key=True, autoincrement=True)
+    alert_key: Mapped[str] = mapped_column(ForeignKey("alerts.key", ondelete="CASCADE"))
+    story_id: Mapped[str] = mapped_column(String)
+    platform: Mapped[str] = mapped_column(String)
+    channel_id: Mapped[str] = mapped_column(String)
+    subscription_id: Mapped[str | None] = mapped_column(String)
+    state: Mapped[str] = mapped_column(String)
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    attempt_started_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    message_id: Mapped[str | None] = mapped_column(String)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    lease_owner: Mapped[str | None] = mapped_column(String)
+    lease_expires_at: Mapped[datetime | None]
+
+
+class StoryThreadRow(Base):
+    """A story's first message and thread in a channel (edited in place, replied under)."""
+
+    __tablename__ = "story_threads"
+
+    platform: Mapped[str] = mapped_column(String, primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String, primary_key=True)
+    story_id: Mapped[str] = mapped_column(String, primary_key=True)
+    root_message_id: Mapped[str] = mapped_column(String)
+    thread_id: Mapped[str | None] = mapped_column(String)
+    created_at: Mapped[datetime]

@@ -17,6 +17,7 @@ from typing import Self
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from storage.delivery_repositories import SqlOutboxRepository, SqlSubscriptionRepository
 from storage.engine import SQLITE_BEGIN_OPTION
 from storage.repositories import (
     WROTE,
@@ -43,6 +44,8 @@ class SqlUnitOfWork:
     admin_alerts: SqlAdminAlertRepository
     feeds: SqlFeedRepository
     watches: SqlWatchRepository
+    subscriptions: SqlSubscriptionRepository
+    outbox: SqlOutboxRepository
 
     def __init__(
         self,
@@ -72,6 +75,8 @@ class SqlUnitOfWork:
         self.admin_alerts = SqlAdminAlertRepository(session)
         self.feeds = SqlFeedRepository(session)
         self.watches = SqlWatchRepository(session)
+        self.subscriptions = SqlSubscriptionRepository(session)
+        self.outbox = SqlOutboxRepository(session)
         return self
 
     async def __aexit__(

@@ -100,7 +100,7 @@ async def test_unknown_and_incomplete_commands_answer_helpfully(commands: Comman
     text, error = await ask(commands, "story zzzzzz")
     assert error and "no story" in text
     text, error = await ask(commands, "help")
-    assert not error and "timeline" not in text and "feeds add URL" in text
+    assert not error and "timeline ID" in text and "feeds add URL" in text
 
 
 async def test_only_admins_manage_feeds(commands: Commands) -> None:

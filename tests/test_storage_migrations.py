@@ -21,8 +21,9 @@ from storage.tables import ArticleVersionRow, Base
 
 CORE_TABLES = {"articles", "article_versions", "figures", "statements", "stories", "alerts"}
 SOURCE_TABLES = {"feeds", "feed_items", "watches", "fingerprints", "admin_alerts"}
-TABLES = CORE_TABLES | SOURCE_TABLES
-HEAD = "0002_feeds"
+DELIVERY_TABLES = {"subscriptions", "mutes", "digests", "deliveries", "story_threads"}
+TABLES = CORE_TABLES | SOURCE_TABLES | DELIVERY_TABLES
+HEAD = "0003_delivery"
 
 
 def _tables(conn: Connection) -> set[str]:

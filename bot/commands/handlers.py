@@ -1,24 +1,42 @@
 """What each command does: read the stories and feeds, answer in plain data.
 
-Handlers are small and read-only except ``feeds``, which delegates to the feed
-catalog and is for admins only (feed URLs make the bot fetch things).
+Handlers are small and read-only except ``feeds`` (the feed catalog; admins only,
+since feed URLs make the bot fetch things), the channel commands in
+``bot.commands.channels`` and ``replay``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 
+from bot.charts import render_timeline
+from bot.clock import Clock, utc_now
+from bot.commands.channels import ChannelCommands, channel_of
 from bot.commands.model import CommandRequest, Reply, ReplyField
 from bot.commands.parse import CommandError
+from bot.domain.delivery import Channel
 from bot.domain.feeds import FeedState
 from bot.domain.stories import Story, lineage_text
 from bot.ports import UnitOfWorkFactory
 from bot.service.catalog import FeedCatalog, FeedCommandError, health_line
-from bot.service.queries import overview
+from bot.service.queries import compact_lineage, figure_label, overview
 
 Handler = Callable[[CommandRequest], Awaitable[Reply]]
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayReport:
+    articles: int
+    alerts: int
+    stories: tuple[str, ...]
+
+
+Replayer = Callable[[Channel], Awaitable[ReplayReport]]
+"""Plays the demo articles with their alerts going (also) to the given channel."""
 
 HELP = {
     "help": "this list",
@@ -27,6 +45,16 @@ HELP = {
     "story ID": "each figure with its history and sources, open conflicts, officials",
     "statements ID": "who said what in a story, latest first",
     "sources ID": "the articles of a story: outlet, link, time",
+    "timeline ID": "a chart of each figure over time, one line per source",
+    "subscribe [all | story ID | keyword WORDS] [--types T,…] [--min-severity S]": (
+        "send this channel alerts (admins)"
+    ),
+    "unsubscribe [all | story ID | keyword WORDS | sub-ID]": "stop them (admins)",
+    "subscriptions": "what this channel gets, its mutes and digest",
+    "mute ID [duration]": "no alerts about a story here for a while (default 24h)",
+    "unmute ID": "end a mute",
+    "digest on [interval] | off": "batch low-severity alerts (admins)",
+    "replay seeds": "play the demo articles into this channel (admins)",
     "feeds add URL [--interval S] [--name N] [--tags a,b]": "watch a feed (admins)",
     "feeds list": "feeds and their health",
     "feeds remove|pause|resume ID": "manage a feed (admins)",
@@ -56,9 +84,18 @@ def _option(args: list[str], name: str) -> str | None:
 class Commands:
     """The command table. ``handle`` never raises for anything a user can type."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, catalog: FeedCatalog) -> None:
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        catalog: FeedCatalog,
+        *,
+        replayer: Replayer | None = None,
+        clock: Clock = utc_now,
+    ) -> None:
         self._uow_factory = uow_factory
         self._catalog = catalog
+        self._replayer = replayer
+        channels = ChannelCommands(uow_factory, clock)
         self._table: dict[str, Handler] = {
             "help": self.help,
             "status": self.status,
@@ -66,7 +103,15 @@ class Commands:
             "story": self.story,
             "statements": self.statements,
             "sources": self.sources,
+            "timeline": self.timeline,
             "feeds": self.feeds,
+            "subscribe": channels.subscribe,
+            "unsubscribe": channels.unsubscribe,
+            "subscriptions": channels.subscriptions,
+            "mute": channels.mute,
+            "unmute": channels.unmute,
+            "digest": channels.digest,
+            "replay": self.replay,
         }
 
     @property
@@ -140,7 +185,7 @@ class Commands:
         for sv in view.figures:
             ser = sv.series
             head = ser.head
-            lines = [" → ".join(_number(step.quantity.value) for step in ser.lineage)]
+            lines = [compact_lineage(ser)]
             lines.append("history: " + lineage_text(ser.lineage))
             if head is not None:
                 lines.append(
@@ -154,8 +199,7 @@ class Commands:
             for c in sv.conflicts:
                 against = head.quantity.display() if head else "?"
                 lines.append(f"open conflict: {c.source} says {c.quantity.display()} vs {against}")
-            label = f"{ser.metric.value} · {ser.subject or ser.subject_group} · {ser.scope.key}"
-            fields.append(ReplyField(label, "\n".join(lines)))
+            fields.append(ReplyField(figure_label(ser), "\n".join(lines)))
         if view.speakers:
             names = [f"{sp.name} ({sp.role})" if sp.role else sp.name for sp in view.speakers]
             fields.append(ReplyField("officials", "; ".join(names)))
@@ -196,6 +240,48 @@ class Commands:
             for s in articles[-MAX_LIST:]
         ]
         return Reply(f"sources of story {story.id} · {story.title}\n" + "\n".join(lines))
+
+    async def timeline(self, request: CommandRequest) -> Reply:
+        story = await self._story_arg(request)
+        png = await asyncio.to_thread(render_timeline, story)
+        if png is None:
+            return Reply(f"story {story.id} has no figures to chart yet", ephemeral=True)
+        return Reply(
+            f"timeline of story {story.id} · {story.title}",
+            image=png,
+            image_name=f"timeline-{story.id}.png",
+        )
+
+    async def replay(self, request: CommandRequest) -> Reply:
+        if list(request.args) != ["seeds"]:
+            raise CommandError("usage: replay seeds")
+        channel = channel_of(request)
+        if not request.is_admin:
+            return Reply.fail("only admins may replay the demo articles")
+        if self._replayer is None:
+            return Reply.fail("replay is not available here")
+        report = await self._replayer(channel)
+        if not report.alerts:
+            return Reply(
+                f"the {report.articles} demo articles were already in; no new alerts "
+                "(see `stories`)",
+                ephemeral=True,
+            )
+        return Reply(
+            f"replayed {report.articles} demo articles: {report.alerts} alert(s) on their way "
+            f"to this channel; stories {', '.join(report.stories)}"
+        )
+
+    async def suggest_stories(self, partial: str, limit: int = 25) -> list[tuple[str, str]]:
+        """(id, label) of tracked stories whose id starts with or title contains ``partial``.
+
+        For the platforms' autocomplete; never raises (a failing suggestion is none).
+        """
+        text = partial.strip().lower()[:40]
+        async with self._uow_factory() as uow:
+            stories = await uow.stories.search(query=None, tracked_only=True, limit=200)
+        found = [s for s in stories if not text or s.id.startswith(text) or text in s.title.lower()]
+        return [(s.id, f"{s.id} · {s.title}") for s in found[:limit]]
 
     async def feeds(self, request: CommandRequest) -> Reply:
         args = list(request.args)
@@ -238,11 +324,6 @@ class Commands:
         feed = await do.get(action, self._catalog.resume)(args[0])
         past = {"remove": "removed", "pause": "paused", "resume": "resumed"}[action]
         return Reply(f"{past} {feed.id} {feed.url}")
-
-
-def _number(value: float) -> str:
-    """A figure's bare value: 33, 1,541, 2.5."""
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,g}"
 
 
 def _story_line(story: Story) -> str:

@@ -24,12 +24,14 @@ class AdminKind(StrEnum):
     FEED_FAILING = "feed_failing"
     FEED_DISABLED = "feed_disabled"
     FEED_RECOVERED = "feed_recovered"
+    CHANNEL_GONE = "channel_gone"
 
 
 _SEVERITY = {
     AdminKind.FEED_FAILING: Severity.MEDIUM,
     AdminKind.FEED_DISABLED: Severity.HIGH,
     AdminKind.FEED_RECOVERED: Severity.LOW,
+    AdminKind.CHANNEL_GONE: Severity.HIGH,
 }
 
 
@@ -64,6 +66,14 @@ class AdminAlert:
         else:
             message = f"feed {label} is working again"
         return cls(kind, _SEVERITY[kind], feed.id, message, at, reason)
+
+    @classmethod
+    def channel_gone(cls, channel: str, reason: str, at: datetime, paused: int) -> AdminAlert:
+        message = (
+            f"channel {channel} no longer takes alerts ({reason}); {paused} subscription(s) "
+            "paused and its queued alerts dropped. Subscribe again once the bot can post there."
+        )
+        return cls(AdminKind.CHANNEL_GONE, Severity.HIGH, channel, message, at, reason)
 
     def as_record(self) -> dict[str, object]:
         return {

@@ -14,13 +14,16 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.changes.detect import ChangeConfig, Changes, Observed, detect_changes, detect_revision
+from bot.clock import Clock, utc_now
 from bot.domain.alerts import Alert
 from bot.domain.articles import Article
 from bot.domain.claims import Extraction
+from bot.domain.delivery import Channel
 from bot.domain.feeds import RecheckSchedule
 from bot.domain.stories import Story, StoryProfile, story_id_for
 from bot.extract import extract
 from bot.ports import StoredArticle, UnitOfWork, UnitOfWorkFactory, WatchedArticle
+from bot.service.routing import route_alerts
 from bot.stories.grouping import GroupingConfig, best_story
 from bot.stories.neardup import DEFAULT_THRESHOLD, Fingerprint, fingerprint, is_near_duplicate
 from bot.stories.similarity import article_features, new_profile, update_profile
@@ -53,6 +56,8 @@ class IngestArticle:
     """For an article not seen before: store it and update its story, but record no
     alerts (a new feed's backlog would otherwise flood the channel with old news).
     A changed version of a known article is news whoever brings it, and alerts."""
+    also_to: tuple[Channel, ...] = ()
+    """Channels that get this article's alerts whatever they subscribe to (``replay seeds``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,10 +90,12 @@ class Ingestor:
         *,
         extractor: Extractor = extract_article,
         config: IngestConfig = IngestConfig(),
+        clock: Clock = utc_now,
     ) -> None:
         self._uow_factory = uow_factory
         self._extract = extractor
         self._config = config
+        self._clock = clock
 
     async def __call__(self, cmd: IngestArticle) -> IngestResult:
         article = cmd.article
@@ -116,6 +123,9 @@ class Ingestor:
                 result = await self._new(uow, observed, extraction, cmd, version, original)
             await uow.articles.add_fingerprint(article.id, print_.keys)
             await self._watch(uow, article, observed, cmd.arrived, fresh=existing is None)
+            if result.alerts:
+                # The outbox rows are written with the alerts: both or neither.
+                await route_alerts(uow, result.alerts, self._clock(), also_to=cmd.also_to)
             await uow.commit()
             return result
 

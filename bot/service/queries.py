@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.changes.detect import open_conflicts
+from bot.domain.alerts import Alert, Severity
 from bot.domain.claims import Metric, ScopeKind
+from bot.domain.delivery import FigureLine, StoryCard
 from bot.domain.stories import FigureStep, Series, SpeakerRecord, Story, lineage_text
 from bot.ports import UnitOfWork
 
@@ -62,3 +64,50 @@ async def story_overviews(
 ) -> list[StoryOverview]:
     stories = await uow.stories.search(query=query, tracked_only=True, limit=limit)
     return [overview(s) for s in stories]
+
+
+def figure_label(series: Series) -> str:
+    """ "killed · soldiers · event" — what a figure counts, for headings."""
+    return f"{series.metric.value} · {series.subject or series.subject_group} · {series.scope.key}"
+
+
+def compact_lineage(series: Series) -> str:
+    """The headline values only: "9 → 22 → 29 → 33"."""
+    return " → ".join(_bare(step.quantity.value) for step in series.lineage)
+
+
+def _bare(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,g}"
+
+
+def story_card(story: Story, latest: Alert | None = None) -> StoryCard:
+    """What the story's first message in a channel shows: where the story stands now."""
+    view = overview(story)
+    figures = []
+    for sv in view.figures[:8]:
+        ser = sv.series
+        head = ser.head
+        if head is None:
+            continue
+        conflicts = tuple(f"{c.source} says {c.quantity.display()}" for c in sv.conflicts)
+        figures.append(
+            FigureLine(
+                label=figure_label(ser),
+                current=head.quantity.display(),
+                lineage=compact_lineage(ser),
+                source=f"{head.source} ({head.outlet})",
+                conflicts=conflicts,
+            )
+        )
+    officials = tuple(f"{sp.name} ({sp.role})" if sp.role else sp.name for sp in view.speakers)
+    return StoryCard(
+        story_id=story.id,
+        title=story.title,
+        figures=tuple(figures),
+        officials=officials[:10],
+        articles=story.profile.article_count,
+        updated_at=story.updated_at,
+        latest=latest.summary if latest else None,
+        url=latest.url if latest else None,
+        severity=latest.severity if latest else Severity.LOW,
+    )

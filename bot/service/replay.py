@@ -8,11 +8,16 @@ five-year-old story replays as the developing story it was, not as news from tod
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+from bot.commands.handlers import ReplayReport
 from bot.domain.articles import Article
-from bot.service.ingest import IngestArticle
+from bot.domain.delivery import Channel
+from bot.ingest.readers import read_path
+from bot.service.ingest import IngestArticle, IngestResult
 
 _STEP = timedelta(minutes=1)
 
@@ -36,3 +41,28 @@ def replay_commands(
         clock += _STEP
         commands.append(IngestArticle(a, arrived=clock))
     return commands
+
+
+class SeedReplayer:
+    """``replay seeds``: the demo articles through the live pipeline, alerts to a channel.
+
+    The alerts go to the channel that asked *and* to every subscription that wants
+    them, like any other news. A second replay finds nothing new and says so.
+    """
+
+    def __init__(
+        self, handle: Callable[[IngestArticle], Awaitable[IngestResult]], seeds: Path
+    ) -> None:
+        self._handle = handle
+        self._seeds = seeds
+
+    async def __call__(self, channel: Channel) -> ReplayReport:
+        read = read_path(self._seeds)
+        alerts = 0
+        stories: list[str] = []
+        for command in replay_commands(read.articles):
+            result = await self._handle(replace(command, also_to=(channel,)))
+            alerts += len(result.alerts)
+            if result.alerts and result.story_id and result.story_id not in stories:
+                stories.append(result.story_id)
+        return ReplayReport(len(read.articles), alerts, tuple(stories))

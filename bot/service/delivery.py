@@ -1,0 +1,254 @@
+"""Delivery: the outbox rows become chat messages, in order, once each.
+
+The worker leases due rows (the head of each channel × story queue), sends each
+through its platform's :class:`~bot.ports.ChatTransport` and records the result:
+
+* sent → the platform's message id; the story's first message in a channel opens
+  its thread, later alerts go into it and the first message is edited to show the
+  current figures;
+* rate limited → due again after the platform's ``retry_after`` (not a failure);
+* 5xx / network → retried with doubling back-off; the attempt may have posted, so
+  the next one looks before posting (and the platform idempotency key makes a
+  second post a no-op where the platform supports it);
+* channel gone or forbidden → its subscriptions are paused, its queue dropped and
+  the operators told, once — never retried forever;
+* a message the platform refuses outright → dropped and logged, the queue moves on.
+
+A process that dies mid-send leaves the row leased with ``attempt_started_at``
+set; when the lease expires another worker (or the restarted one) takes it and,
+because the attempt is *uncertain*, asks the platform before posting again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.clock import Clock, utc_now
+from bot.domain.admin import AdminAlert
+from bot.domain.alerts import Alert
+from bot.domain.delivery import Channel, Delivery, Digest, RetryPolicy, StoryCard, StoryThread
+from bot.ports import (
+    ChannelGone,
+    ChatTransport,
+    DeliveryError,
+    MessageRejected,
+    Posted,
+    RateLimited,
+    TransientFailure,
+    UnitOfWorkFactory,
+)
+from bot.service.queries import story_card
+
+log = logging.getLogger(__name__)
+
+AdminPublisher = Callable[[Sequence[AdminAlert]], Awaitable[None]]
+
+DIGEST_MAX = 40
+"""At most this many alerts in one digest message; the rest go in the next one."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryConfig:
+    lease: timedelta = timedelta(minutes=2)
+    """Longer than one send can take (retries inside the client included)."""
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+
+class DeliveryWorker:
+    """Sends outbox rows for the platforms it has transports for."""
+
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        transports: Mapping[str, ChatTransport],
+        *,
+        owner: str,
+        clock: Clock = utc_now,
+        config: DeliveryConfig = DeliveryConfig(),
+        on_admin: AdminPublisher | None = None,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._transports = dict(transports)
+        self._owner = owner
+        self._clock = clock
+        self._config = config
+        self._on_admin = on_admin
+        self.sent = 0
+
+    @property
+    def platforms(self) -> list[str]:
+        return sorted(self._transports)
+
+    async def claim(self, limit: int) -> list[Delivery]:
+        """Lease up to ``limit`` due rows (each the oldest unsent of its channel × story)."""
+        if not self._transports:
+            return []
+        async with self._uow_factory() as uow:
+            await uow.begin_write()
+            claimed = await uow.outbox.claim_due(
+                now=self._clock(),
+                owner=self._owner,
+                lease=self._config.lease,
+                limit=limit,
+                platforms=self.platforms,
+            )
+            await uow.commit()
+        return claimed
+
+    async def deliver(self, delivery: Delivery) -> bool:
+        """Send one leased row and record what happened; True if it was sent."""
+        transport = self._transports[delivery.channel.platform]
+        alert = delivery.alert
+        thread: StoryThread | None = None
+        card: StoryCard | None = None
+        if transport.threads:
+            async with self._uow_factory() as uow:
+                thread = await uow.outbox.thread(delivery.channel, alert.story_id)
+                story = await uow.stories.get(alert.story_id)
+            card = story_card(story, alert) if story is not None else None
+        key = delivery.idempotency_key
+        try:
+            posted = None
+            if delivery.uncertain:
+                posted = await transport.find_posted(delivery.channel.id, key, thread=thread)
+                if posted is not None:
+                    log.info("delivery %d had landed before the restart: not resent", delivery.id)
+            if posted is None:
+                posted = await transport.post_alert(
+                    delivery.channel.id, alert, thread=thread, idempotency_key=key, card=card
+                )
+        except DeliveryError as exc:
+            await self._failed(delivery, exc)
+            return False
+        except Exception as exc:  # a bug in an adapter must not stall the queue for good
+            log.exception("delivery %d: unexpected error", delivery.id)
+            await self._failed(delivery, TransientFailure(f"{type(exc).__name__}: {exc}"))
+            return False
+        await self._sent(delivery, posted, thread)
+        if thread is not None and card is not None:
+            await self._refresh_card(transport, thread, card)
+        return True
+
+    async def _sent(self, delivery: Delivery, posted: Posted, thread: StoryThread | None) -> None:
+        now = self._clock()
+        async with self._uow_factory() as uow:
+            await uow.begin_write()
+            await uow.outbox.mark_sent(delivery.id, posted.message_id, now)
+            if thread is None and self._transports[delivery.channel.platform].threads:
+                opened = StoryThread(
+                    delivery.channel, delivery.alert.story_id, posted.message_id, posted.thread_id
+                )
+                await uow.outbox.save_thread(opened, now)
+            await uow.commit()
+        self.sent += 1
+
+    async def _refresh_card(
+        self, transport: ChatTransport, thread: StoryThread, card: StoryCard
+    ) -> None:
+        """Best effort: a card that could not be edited is edited by the next alert."""
+        try:
+            await transport.update_card(thread, card)
+        except DeliveryError as exc:
+            log.warning("story card %s in %s not updated: %s", card.story_id, thread.channel, exc)
+
+    async def _failed(self, delivery: Delivery, exc: DeliveryError) -> None:
+        now = self._clock()
+        if isinstance(exc, ChannelGone):
+            await self.channel_gone(delivery.channel, str(exc))
+            return
+        async with self._uow_factory() as uow:
+            await uow.begin_write()
+            if isinstance(exc, MessageRejected):
+                log.error("delivery %d refused by %s: %s", delivery.id, delivery.channel, exc)
+                await uow.outbox.drop(delivery.id, str(exc))
+            elif isinstance(exc, RateLimited):
+                at = now + timedelta(seconds=max(exc.retry_after, 0.05))
+                await uow.outbox.retry_at(delivery.id, at, str(exc), uncertain=False)
+            else:
+                delay = self._config.retry.delay(delivery.attempts + 1)
+                log.warning(
+                    "delivery %d to %s failed (%s); retry in %.0fs",
+                    delivery.id,
+                    delivery.channel,
+                    exc,
+                    delay.total_seconds(),
+                )
+                await uow.outbox.retry_at(delivery.id, now + delay, str(exc), uncertain=True)
+            await uow.commit()
+
+    async def channel_gone(self, channel: Channel, reason: str) -> None:
+        """Pause the channel's subscriptions, drop its queue, tell the operators once."""
+        now = self._clock()
+        async with self._uow_factory() as uow:
+            await uow.begin_write()
+            paused = await uow.subscriptions.pause_channel(channel, reason)
+            dropped = await uow.outbox.drop_channel(channel, reason)
+            admin = AdminAlert.channel_gone(str(channel), reason, now, paused)
+            fresh = await uow.admin_alerts.add(admin) if paused or dropped else False
+            await uow.commit()
+        log.error("channel %s gone (%s): %d subscription(s) paused", channel, reason, paused)
+        if fresh and self._on_admin is not None:
+            await self._on_admin([admin])
+
+    async def send_digests(self) -> int:
+        """Send every digest that is due; how many digest messages went out."""
+        now = self._clock()
+        async with self._uow_factory() as uow:
+            digests = [
+                d
+                for d in await uow.subscriptions.digests()
+                if d.next_at <= now and d.channel.platform in self._transports
+            ]
+        sent = 0
+        for digest in digests:
+            sent += await self._send_digest(digest, now)
+        return sent
+
+    async def _send_digest(self, digest: Digest, now: datetime) -> int:
+        async with self._uow_factory() as uow:
+            await uow.begin_write()
+            # Claim this round by moving the schedule on; another worker sees it not due.
+            claimed = await uow.subscriptions.advance_digest(
+                digest, next_at=_next_digest(digest, now)
+            )
+            held = await uow.outbox.held(digest.channel, DIGEST_MAX) if claimed else []
+            await uow.commit()
+        if not held:
+            return 0
+        transport = self._transports[digest.channel.platform]
+        alerts: list[Alert] = [d.alert for d in held]
+        key = f"cwd{held[0].id}-{len(held)}"
+        try:
+            posted = await transport.post_digest(digest.channel.id, alerts, idempotency_key=key)
+        except ChannelGone as exc:
+            await self.channel_gone(digest.channel, str(exc))
+            return 0
+        except DeliveryError as exc:
+            # Held rows stay held: they go out with the next digest.
+            log.warning("digest for %s not sent (%s); next round takes them", digest.channel, exc)
+            return 0
+        async with self._uow_factory() as uow:
+            await uow.begin_write()
+            await uow.outbox.mark_digested([d.id for d in held], posted.message_id, now)
+            await uow.commit()
+        return 1
+
+    async def release(self) -> None:
+        """Hand back this worker's leases (clean shutdown)."""
+        async with self._uow_factory() as uow:
+            await uow.begin_write()
+            await uow.outbox.release(self._owner)
+            await uow.commit()
+
+
+def _next_digest(digest: Digest, now: datetime) -> datetime:
+    """The next slot after ``now`` on the digest's grid (no burst after a long downtime)."""
+    if digest.interval <= timedelta(0):
+        return now
+    if digest.next_at > now:
+        return digest.next_at
+    periods = (now - digest.next_at) // digest.interval + 1
+    return digest.next_at + digest.interval * periods
