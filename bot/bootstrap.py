@@ -7,8 +7,9 @@ ready ``App`` and never construct storage or adapters themselves.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -18,16 +19,22 @@ from adapters.dropfolder import DropFolder, DropFolderWatcher
 from adapters.http_fetch import HttpxFetcher
 from bot.changes.detect import ChangeConfig
 from bot.clock import Clock, utc_now
+from bot.commands.handlers import Commands
 from bot.config import Settings
+from bot.domain.admin import AdminAlert
+from bot.domain.alerts import Alert, Severity
 from bot.domain.articles import Article
+from bot.domain.delivery import Channel, RetryPolicy, Subscription, Target
 from bot.domain.feeds import BackoffPolicy
 from bot.fetching import FetchLimits
-from bot.ports import AlertSink, UnitOfWorkFactory
+from bot.ports import AlertSink, ChatTransport, UnitOfWorkFactory
 from bot.service.bus import MessageBus
 from bot.service.catalog import CatalogConfig, FeedCatalog
+from bot.service.delivery import DeliveryConfig, DeliveryWorker
 from bot.service.ingest import IngestArticle, IngestConfig, Ingestor
 from bot.service.polling import FeedPoller, PollerConfig
 from bot.service.recheck import Rechecker
+from bot.service.replay import SeedReplayer
 from bot.service.runner import Runner, RunnerConfig, Service, worker_id
 from storage.engine import create_engine
 from storage.migrate import upgrade
@@ -100,14 +107,159 @@ class Running:
     runner: Runner
     fetcher: HttpxFetcher
     drop: DropFolder | None
+    commands: Commands | None = None
+    chat: Chat | None = None
 
     async def close(self) -> None:
         await self.fetcher.aclose()
+        if self.chat is not None:
+            await self.chat.close()
+
+
+@dataclass
+class Chat:
+    """The chat side of a running bot: the platform services and their transports."""
+
+    services: list[Service] = field(default_factory=list)
+    transports: dict[str, ChatTransport] = field(default_factory=dict)
+    webhooks: list[Channel] = field(default_factory=list)
+    discord: object | None = None
+    slack: object | None = None
+
+    async def close(self) -> None:
+        for transport in self.transports.values():
+            closer = getattr(transport, "aclose", None)
+            if closer is not None:
+                await closer()
+
+
+class ChatAdminSink:
+    """Admin alerts (feeds failing, channels gone) to each platform's admin channel.
+
+    Story alerts reach chat through the outbox, not through this sink."""
+
+    def __init__(self, transports: Sequence[ChatTransport]) -> None:
+        self._transports = list(transports)
+
+    async def publish(self, alerts: Sequence[Alert]) -> None:
+        return None
+
+    async def publish_admin(self, alerts: Sequence[AdminAlert]) -> None:
+        for transport in self._transports:
+            try:
+                await transport.post_admin(alerts)
+            except Exception:
+                logging.getLogger(__name__).exception(
+                    "admin alert to %s failed", transport.platform
+                )
+
+
+def build_chat(settings: Settings, commands: Commands) -> Chat:
+    """The enabled chat adapters (``CLAIMWATCH_ADAPTERS``) and webhooks, not yet started.
+
+    Imports each platform's library only when it is enabled.
+    """
+    chat = Chat()
+    names = settings.adapter_names
+    if "discord" in names and settings.discord_token is not None:
+        from adapters.discord_chat.bot import DiscordBot, point_at
+
+        point_at(settings.discord_api_base, settings.discord_gateway_url)
+        discord_bot = DiscordBot(
+            commands,
+            token=settings.discord_token.get_secret_value(),
+            guild_id=settings.discord_guild_id,
+            admin_roles=settings.discord_admin_roles.split(","),
+            admin_channel=settings.discord_admin_channel,
+        )
+        chat.discord = discord_bot
+        chat.services.append(discord_bot)
+        chat.transports[discord_bot.transport.platform] = discord_bot.transport
+    if "slack" in names and settings.slack_bot_token is not None:
+        from adapters.slack_chat.bot import SlackBot
+
+        slack_bot = SlackBot(
+            commands,
+            bot_token=settings.slack_bot_token.get_secret_value(),
+            api_base=settings.slack_api_base,
+            mode=settings.slack_mode,
+            app_token=settings.slack_app_token.get_secret_value()
+            if settings.slack_app_token
+            else None,
+            signing_secret=settings.slack_signing_secret.get_secret_value()
+            if settings.slack_signing_secret
+            else None,
+            host=settings.http_host,
+            port=settings.http_port,
+            admin_users=settings.slack_admin_users.split(","),
+            admin_channel=settings.slack_admin_channel,
+        )
+        chat.slack = slack_bot
+        chat.services.append(slack_bot)
+        chat.transports[slack_bot.transport.platform] = slack_bot.transport
+    if settings.discord_webhook_url is not None or settings.slack_webhook_url is not None:
+        from adapters.webhooks import (
+            WEBHOOK_CHANNEL,
+            DiscordWebhookTransport,
+            SlackWebhookTransport,
+        )
+
+        hooks: list[ChatTransport] = []
+        if settings.discord_webhook_url is not None:
+            hooks.append(DiscordWebhookTransport(settings.discord_webhook_url.get_secret_value()))
+        if settings.slack_webhook_url is not None:
+            hooks.append(SlackWebhookTransport(settings.slack_webhook_url.get_secret_value()))
+        for hook in hooks:
+            chat.transports[hook.platform] = hook
+            chat.webhooks.append(Channel(hook.platform, WEBHOOK_CHANNEL))
+    return chat
+
+
+async def subscribe_webhooks(settings: Settings, app: App, chat: Chat) -> None:
+    """A webhook takes every tracked story's alerts from the configured severity."""
+    async with app.uow_factory() as uow:
+        await uow.begin_write()
+        for channel in chat.webhooks:
+            await uow.subscriptions.save(
+                Subscription(
+                    channel,
+                    Target.ALL,
+                    min_severity=Severity(settings.webhook_min_severity),
+                    created_by="config",
+                    created_at=utc_now(),
+                )
+            )
+        await uow.commit()
+
+
+def build_commands(settings: Settings, app: App, *, clock: Clock = utc_now) -> Commands:
+    return Commands(
+        app.uow_factory,
+        feed_catalog(settings, app, clock),
+        replayer=SeedReplayer(app.bus.handle, settings.seeds_dir),
+        clock=clock,
+    )
 
 
 def build_runner(settings: Settings, app: App, *, clock: Clock = utc_now) -> Running:
-    """Wire the long-running parts: fetcher, poller, re-checker, drop folder, scheduler."""
+    """Wire the long-running parts: fetcher, poller, re-checker, drop folder, chat, scheduler."""
     owner = settings.worker_id or worker_id()
+    commands = build_commands(settings, app, clock=clock)
+    chat = build_chat(settings, commands)
+    delivery = None
+    if chat.transports:
+        admin_sink = ChatAdminSink(list(chat.transports.values()))
+        app.bus.add_sink(admin_sink)
+        delivery = DeliveryWorker(
+            app.uow_factory,
+            chat.transports,
+            owner=owner,
+            clock=clock,
+            config=DeliveryConfig(
+                retry=RetryPolicy(cap=timedelta(seconds=settings.delivery_retry_max_s))
+            ),
+            on_admin=app.bus.publish_admin,
+        )
     fetcher = HttpxFetcher(
         fetch_limits(settings),
         max_connections=settings.max_concurrent_fetches,
@@ -134,7 +286,7 @@ def build_runner(settings: Settings, app: App, *, clock: Clock = utc_now) -> Run
         if settings.recheck_articles
         else None
     )
-    services: list[Service] = []
+    services: list[Service] = list(chat.services)
     drop: DropFolder | None = None
     if settings.drop_dir is not None:
 
@@ -153,7 +305,10 @@ def build_runner(settings: Settings, app: App, *, clock: Clock = utc_now) -> Run
             tick=timedelta(seconds=settings.poll_tick_s),
             max_concurrent_polls=settings.max_concurrent_fetches,
             recheck=settings.recheck_articles,
+            delivery_tick=timedelta(seconds=settings.delivery_tick_s),
+            max_concurrent_deliveries=settings.delivery_concurrency,
         ),
         clock=clock,
+        delivery=delivery,
     )
-    return Running(runner=runner, fetcher=fetcher, drop=drop)
+    return Running(runner=runner, fetcher=fetcher, drop=drop, commands=commands, chat=chat)

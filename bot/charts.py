@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 from collections import defaultdict
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.domain.stories import FigureStep, Series, Story
 from bot.service.queries import figure_label, overview
@@ -50,6 +50,13 @@ def render_timeline(story: Story) -> bytes | None:
     import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
 
+    # One time range for every panel: a single observation would otherwise make
+    # matplotlib widen its axis to years.
+    times = [step.at for ser in series for steps in _by_source(ser).values() for step in steps]
+    span = max(times) - min(times)
+    pad = max(timedelta(hours=1), span * 0.08)
+    start, end = min(times) - pad, max(times) + pad
+
     with matplotlib.rc_context({"text.parse_math": False, "font.size": 9}):
         fig, axes = plt.subplots(
             len(series), 1, figsize=(8, 2.6 * len(series) + 0.6), squeeze=False
@@ -73,12 +80,15 @@ def render_timeline(story: Story) -> bytes | None:
                 ax.set_ylabel("count")
                 ax.grid(True, alpha=0.3)
                 ax.legend(loc="upper left", fontsize=7, title="source", title_fontsize=7)
-                formatter = mdates.DateFormatter("%d %b %H:%M")  # type: ignore[no-untyped-call]
-                ax.xaxis.set_major_formatter(formatter)
+                locator = mdates.AutoDateLocator(tz=UTC)  # type: ignore[no-untyped-call]
+                ax.xaxis.set_major_locator(locator)
+                ax.xaxis.set_major_formatter(
+                    mdates.ConciseDateFormatter(locator, tz=UTC)  # type: ignore[no-untyped-call]
+                )
+                ax.set_xlim(start, end)
                 ax.set_ylim(bottom=0)
             axes[-1, 0].set_xlabel("time (UTC)")
             fig.suptitle(_short(f"{story.id} · {story.title}", 90), fontsize=10)
-            fig.autofmt_xdate()
             fig.tight_layout()
             buf = io.BytesIO()
             fig.savefig(buf, format="png", dpi=110)

@@ -150,13 +150,30 @@ async def _migrate(settings: Settings, db_url: str | None) -> int:
 async def _run(settings: Settings, db_url: str | None, fmt: str) -> int:
     import signal
 
-    from bot.bootstrap import build_app, build_runner, console_sink, feed_catalog
+    from bot.bootstrap import (
+        build_app,
+        build_runner,
+        console_sink,
+        feed_catalog,
+        subscribe_webhooks,
+    )
+    from bot.config import chat_problems
     from bot.service.catalog import FeedCommandError
 
-    sink = console_sink("jsonl" if fmt == "jsonl" else "text")
-    app = await build_app(settings, db_url=db_url, sinks=[sink])
+    problems = chat_problems(settings)
+    if problems:
+        err.print(Text("error: cannot start; fix these settings (see .env.example):", "red"))
+        for problem in problems:
+            err.print(Text(f"  - {problem}"))
+        return 2
+    sinks = [console_sink("jsonl" if fmt == "jsonl" else "text")]
+    if "console" not in settings.adapter_names:
+        sinks = []
+    app = await build_app(settings, db_url=db_url, sinks=sinks)
     running = build_runner(settings, app)
     try:
+        if running.chat is not None and running.chat.webhooks:
+            await subscribe_webhooks(settings, app, running.chat)
         if settings.feeds_file is not None:
             try:
                 loaded = await feed_catalog(settings, app).load_file(settings.feeds_file)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -73,3 +73,104 @@ class Settings(BaseSettings):
     )
     poll_tick_s: float = Field(default=1.0, gt=0, description="How often due feeds are looked for")
     worker_id: str | None = Field(default=None, description="Lease owner name (default: unique)")
+
+    # --- chat: adapters, delivery -------------------------------------------------
+    adapters: str = Field(
+        default="console",
+        description="Comma-separated: console, discord, slack (each needs its settings below)",
+    )
+    discord_token: SecretStr | None = Field(default=None, description="Discord bot token")
+    discord_api_base: str = Field(
+        default="https://discord.com/api/v10", description="Discord REST base (tests: a fake)"
+    )
+    discord_gateway_url: str = Field(
+        default="wss://gateway.discord.gg/", description="Discord gateway (tests: a fake)"
+    )
+    discord_guild_id: int | None = Field(
+        default=None, description="Register commands in this guild only (instant sync)"
+    )
+    discord_admin_roles: str = Field(
+        default="", description="Role ids or names whose members may use admin commands"
+    )
+    discord_admin_channel: int | None = Field(
+        default=None, description="Channel id for admin alerts (feeds failing, channel gone)"
+    )
+    slack_bot_token: SecretStr | None = Field(default=None, description="xoxb-… bot token")
+    slack_app_token: SecretStr | None = Field(
+        default=None, description="xapp-… app-level token (Socket Mode)"
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        default=None, description="Signing secret (HTTP mode request verification)"
+    )
+    slack_api_base: str = Field(
+        default="https://slack.com/api/", description="Slack Web API base (tests: a fake)"
+    )
+    slack_mode: str = Field(default="socket", description="socket (no public URL) or http")
+    slack_admin_users: str = Field(
+        default="", description="Slack user ids allowed admin commands besides workspace admins"
+    )
+    slack_admin_channel: str | None = Field(default=None, description="Channel id for admin alerts")
+    http_host: str = Field(default="127.0.0.1", description="Slack HTTP mode: listen address")
+    http_port: int = Field(default=3000, ge=0, le=65535, description="Slack HTTP mode: port")
+    discord_webhook_url: SecretStr | None = Field(
+        default=None, description="Alert-only mode: post alerts to this Discord webhook"
+    )
+    slack_webhook_url: SecretStr | None = Field(
+        default=None, description="Alert-only mode: post alerts to this Slack incoming webhook"
+    )
+    webhook_min_severity: str = Field(
+        default="low", description="Alert-only mode: lowest severity posted to the webhooks"
+    )
+    delivery_concurrency: int = Field(default=4, ge=1, description="Sends in flight at once")
+    delivery_retry_max_s: float = Field(
+        default=30.0, gt=0, description="Longest wait between retries of a failing send"
+    )
+    delivery_tick_s: float = Field(
+        default=0.5, gt=0, description="How often the outbox is looked at for due rows"
+    )
+
+    @property
+    def adapter_names(self) -> list[str]:
+        return [a.strip().lower() for a in self.adapters.split(",") if a.strip()]
+
+
+def chat_problems(settings: Settings) -> list[str]:
+    """What is missing or wrong for the enabled adapters: one line each (empty: all good)."""
+    problems = []
+    names = settings.adapter_names
+    for name in names:
+        if name not in ("console", "discord", "slack"):
+            problems.append(
+                f"CLAIMWATCH_ADAPTERS: unknown adapter {name!r} (console, discord, slack)"
+            )
+    if "discord" in names:
+        if settings.discord_token is None or not settings.discord_token.get_secret_value():
+            problems.append("discord is enabled but CLAIMWATCH_DISCORD_TOKEN is not set")
+        for key in ("discord_api_base", "discord_gateway_url"):
+            value = getattr(settings, key)
+            if not value.startswith(("http://", "https://", "ws://", "wss://")):
+                problems.append(f"CLAIMWATCH_{key.upper()} must be a URL, not {value!r}")
+    if "slack" in names:
+        token = settings.slack_bot_token
+        if token is None or not token.get_secret_value().startswith("xoxb-"):
+            problems.append("slack is enabled but CLAIMWATCH_SLACK_BOT_TOKEN (xoxb-…) is not set")
+        if settings.slack_mode not in ("socket", "http"):
+            problems.append(
+                f"CLAIMWATCH_SLACK_MODE must be socket or http, not {settings.slack_mode!r}"
+            )
+        elif settings.slack_mode == "socket":
+            app = settings.slack_app_token
+            if app is None or not app.get_secret_value().startswith("xapp-"):
+                problems.append(
+                    "slack socket mode needs CLAIMWATCH_SLACK_APP_TOKEN (xapp-…); "
+                    "or set CLAIMWATCH_SLACK_MODE=http"
+                )
+        elif settings.slack_signing_secret is None:
+            problems.append("slack http mode needs CLAIMWATCH_SLACK_SIGNING_SECRET")
+    for key in ("discord_webhook_url", "slack_webhook_url"):
+        secret = getattr(settings, key)
+        if secret is not None and not secret.get_secret_value().startswith(("http://", "https://")):
+            problems.append(f"CLAIMWATCH_{key.upper()} must be an http(s) URL")
+    if settings.webhook_min_severity not in ("low", "medium", "high", "critical"):
+        problems.append("CLAIMWATCH_WEBHOOK_MIN_SEVERITY must be low, medium, high or critical")
+    return problems

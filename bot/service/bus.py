@@ -24,6 +24,9 @@ class MessageBus:
         self._ingest = ingest
         self._sinks = list(sinks)
 
+    def add_sink(self, sink: AlertSink) -> None:
+        self._sinks.append(sink)
+
     async def handle(self, command: IngestArticle) -> IngestResult:
         result = await self._ingest(command)
         if result.alerts:

@@ -29,8 +29,10 @@ from typing import Generic, Protocol, TypeVar
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.clock import Clock, utc_now
+from bot.domain.delivery import Delivery
 from bot.domain.feeds import Feed
 from bot.ports import UnitOfWorkFactory, WatchedArticle
+from bot.service.delivery import DeliveryWorker
 from bot.service.polling import FeedPoller, PollReport
 from bot.service.recheck import Rechecker, RecheckReport
 
@@ -64,6 +66,9 @@ class RunnerConfig:
     feeds become due for others once it passes."""
     shutdown_grace: timedelta = timedelta(seconds=10)
     recheck: bool = True
+    delivery_tick: timedelta = timedelta(seconds=0.5)
+    digest_tick: timedelta = timedelta(seconds=15)
+    max_concurrent_deliveries: int = 4
 
 
 class _Pool(Generic[T]):
@@ -149,6 +154,7 @@ class Runner:
         config: RunnerConfig = RunnerConfig(),
         clock: Clock = utc_now,
         on_poll: Callable[[PollReport], None] | None = None,
+        delivery: DeliveryWorker | None = None,
     ) -> None:
         self._uow_factory = uow_factory
         self._poller = poller
@@ -163,6 +169,12 @@ class Runner:
         self.feeds = _Pool("poll", config.max_concurrent_polls, self._claim_feeds, self._poll)
         self.rechecks = _Pool(
             "recheck", config.max_concurrent_rechecks, self._claim_watches, self._check
+        )
+        self._delivery = delivery
+        self.deliveries: _Pool[Delivery] | None = (
+            _Pool("deliver", config.max_concurrent_deliveries, delivery.claim, delivery.deliver)
+            if delivery is not None
+            else None
         )
 
     async def _claim_feeds(self, n: int) -> Sequence[Feed]:
@@ -213,6 +225,7 @@ class Runner:
                 await uow.begin_write()
                 await uow.feeds.release(self._owner)
                 await uow.watches.release(self._owner)
+                await uow.outbox.release(self._owner)
                 await uow.commit()
         except Exception:
             log.exception("could not release leases; they expire on their own")
@@ -246,6 +259,22 @@ class Runner:
                 id="rechecks",
                 **common,
             )
+        if self.deliveries is not None and self._delivery is not None:
+            scheduler.add_job(
+                self.deliveries.pump,
+                "interval",
+                seconds=self._config.delivery_tick.total_seconds(),
+                next_run_time=now,
+                id="deliveries",
+                **common,
+            )
+            scheduler.add_job(
+                self._delivery.send_digests,
+                "interval",
+                seconds=self._config.digest_tick.total_seconds(),
+                id="digests",
+                **common,
+            )
         scheduler.add_job(
             self._health,
             "interval",
@@ -264,7 +293,11 @@ class Runner:
         finally:
             scheduler.shutdown(wait=False)
             grace = self._config.shutdown_grace.total_seconds()
-            await asyncio.gather(self.feeds.close(grace), self.rechecks.close(grace))
+            await asyncio.gather(
+                self.feeds.close(grace),
+                self.rechecks.close(grace),
+                *([self.deliveries.close(grace)] if self.deliveries is not None else []),
+            )
             await self._release_leases()
             for service in reversed(started):
                 with contextlib.suppress(Exception):

@@ -1,0 +1,196 @@
+"""Posting alerts to Slack through slack-sdk, with its errors mapped to delivery outcomes.
+
+slack-sdk retries only connection errors unless told otherwise; the client built
+by :func:`web_client` also waits out one 429 (``Retry-After``) and one 5xx before
+giving up, and what still fails is translated for the delivery worker:
+
+* 429 / ``ratelimited`` → :class:`~bot.ports.RateLimited` with Slack's
+  ``Retry-After``;
+* 5xx, ``service_unavailable``, timeouts and connection errors →
+  :class:`~bot.ports.TransientFailure`;
+* ``channel_not_found``, ``not_in_channel``, ``is_archived`` … →
+  :class:`~bot.ports.ChannelGone`; other errors → :class:`~bot.ports.MessageRejected`.
+
+Slack has no idempotency key for ``chat.postMessage``; each alert carries its
+delivery key in the message *metadata*, and after an attempt whose outcome is
+unknown :meth:`SlackTransport.find_posted` reads the channel (or thread) history
+for that key before anything is posted again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack_chat.render import admin_message, alert_message, card_message, digest_message
+from bot.domain.admin import AdminAlert
+from bot.domain.alerts import Alert
+from bot.domain.delivery import StoryCard, StoryThread
+from bot.ports import (
+    ChannelGone,
+    DeliveryError,
+    MessageRejected,
+    Posted,
+    RateLimited,
+    TransientFailure,
+)
+
+METADATA_EVENT = "claimwatch_delivery"
+GONE = {
+    "channel_not_found",
+    "not_in_channel",
+    "is_archived",
+    "channel_is_archived",
+    "restricted_action",
+    "team_access_not_granted",
+}
+TRANSIENT = {"service_unavailable", "fatal_error", "internal_error", "request_timeout"}
+HISTORY_LOOKBACK = 200
+
+
+def web_client(token: str, base_url: str) -> AsyncWebClient:
+    """One client for everything, retrying one 429 and one 5xx before the outbox takes over."""
+    return AsyncWebClient(
+        token=token,
+        base_url=base_url,
+        timeout=15,
+        retry_handlers=[
+            AsyncRateLimitErrorRetryHandler(max_retry_count=1),
+            AsyncServerErrorRetryHandler(max_retry_count=1),
+        ],
+    )
+
+
+def translate(exc: BaseException) -> DeliveryError:
+    if isinstance(exc, SlackApiError):
+        status = exc.response.status_code
+        error = str(exc.response.get("error", "") or "")
+        if status == 429 or error == "ratelimited":
+            raw = exc.response.headers.get("Retry-After") or exc.response.headers.get("retry-after")
+            try:
+                wait = float(raw) if raw is not None else 1.0
+            except ValueError:
+                wait = 1.0
+            return RateLimited(wait, f"slack {error or status}")
+        if status >= 500 or error in TRANSIENT:
+            return TransientFailure(f"slack HTTP {status} {error}")
+        if error in GONE:
+            return ChannelGone(f"slack {error}")
+        return MessageRejected(f"slack HTTP {status} {error}")
+    if isinstance(exc, aiohttp.ClientError | asyncio.TimeoutError | OSError):
+        return TransientFailure(f"{type(exc).__name__}: {exc}")
+    return TransientFailure(f"{type(exc).__name__}: {exc}")
+
+
+def _metadata(key: str) -> dict[str, Any]:
+    return {"event_type": METADATA_EVENT, "event_payload": {"key": key}}
+
+
+class SlackTransport:
+    """Implements ``bot.ports.ChatTransport`` over an ``AsyncWebClient``."""
+
+    platform = "slack"
+    threads = True
+
+    def __init__(self, client: AsyncWebClient, *, admin_channel: str | None = None) -> None:
+        self._client = client
+        self._admin_channel = admin_channel
+
+    async def post_alert(
+        self,
+        channel_id: str,
+        alert: Alert,
+        *,
+        thread: StoryThread | None,
+        idempotency_key: str,
+        card: StoryCard | None,
+    ) -> Posted:
+        text, blocks = alert_message(alert)
+        thread_ts = thread.thread_id if thread is not None else None
+        try:
+            resp = await self._client.chat_postMessage(
+                channel=channel_id,
+                text=text,
+                blocks=blocks,
+                thread_ts=thread_ts,
+                unfurl_links=False,
+                unfurl_media=False,
+                metadata=_metadata(idempotency_key),
+            )
+        except Exception as exc:
+            raise translate(exc) from exc
+        ts = str(resp["ts"])
+        # A top-level post is the story's first message here: its ts names the thread.
+        return Posted(ts, thread_ts or ts)
+
+    async def find_posted(
+        self, channel_id: str, idempotency_key: str, *, thread: StoryThread | None
+    ) -> Posted | None:
+        try:
+            if thread is not None and thread.thread_id is not None:
+                resp = await self._client.conversations_replies(
+                    channel=channel_id,
+                    ts=thread.thread_id,
+                    limit=HISTORY_LOOKBACK,
+                    include_all_metadata=True,
+                )
+            else:
+                resp = await self._client.conversations_history(
+                    channel=channel_id, limit=HISTORY_LOOKBACK, include_all_metadata=True
+                )
+        except Exception as exc:
+            raise translate(exc) from exc
+        messages: list[dict[str, Any]] = resp.get("messages", []) or []
+        for message in messages:
+            meta = message.get("metadata") or {}
+            if (
+                meta.get("event_type") == METADATA_EVENT
+                and (meta.get("event_payload") or {}).get("key") == idempotency_key
+            ):
+                ts = str(message["ts"])
+                return Posted(ts, thread.thread_id if thread else ts)
+        return None
+
+    async def update_card(self, thread: StoryThread, card: StoryCard) -> None:
+        text, blocks = card_message(card)
+        try:
+            await self._client.chat_update(
+                channel=thread.channel.id, ts=thread.root_message_id, text=text, blocks=blocks
+            )
+        except Exception as exc:
+            raise translate(exc) from exc
+
+    async def post_digest(
+        self, channel_id: str, alerts: Sequence[Alert], *, idempotency_key: str
+    ) -> Posted:
+        text, blocks = digest_message(alerts)
+        try:
+            resp = await self._client.chat_postMessage(
+                channel=channel_id,
+                text=text,
+                blocks=blocks,
+                unfurl_links=False,
+                unfurl_media=False,
+                metadata=_metadata(idempotency_key),
+            )
+        except Exception as exc:
+            raise translate(exc) from exc
+        return Posted(str(resp["ts"]))
+
+    async def post_admin(self, alerts: Sequence[AdminAlert]) -> None:
+        if self._admin_channel is None:
+            return
+        for alert in alerts:
+            text, blocks = admin_message(alert)
+            await self._client.chat_postMessage(
+                channel=self._admin_channel, text=text, blocks=blocks
+            )
