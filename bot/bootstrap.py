@@ -256,7 +256,8 @@ def build_runner(settings: Settings, app: App, *, clock: Clock = utc_now) -> Run
             owner=owner,
             clock=clock,
             config=DeliveryConfig(
-                retry=RetryPolicy(cap=timedelta(seconds=settings.delivery_retry_max_s))
+                lease=timedelta(seconds=settings.delivery_lease_s),
+                retry=RetryPolicy(cap=timedelta(seconds=settings.delivery_retry_max_s)),
             ),
             on_admin=app.bus.publish_admin,
         )

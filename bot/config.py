@@ -125,6 +125,11 @@ class Settings(BaseSettings):
     delivery_retry_max_s: float = Field(
         default=30.0, gt=0, description="Longest wait between retries of a failing send"
     )
+    delivery_lease_s: float = Field(
+        default=120.0,
+        gt=0,
+        description="How long a send may take before another worker may take it over",
+    )
     delivery_tick_s: float = Field(
         default=0.5, gt=0, description="How often the outbox is looked at for due rows"
     )

@@ -189,6 +189,9 @@ class SubscriptionRepository(Protocol):
 
     async def active(self) -> list[Subscription]: ...
 
+    async def paused_channels(self) -> set[Channel]:
+        """Channels with a paused subscription (delivery found them gone)."""
+
     async def pause_channel(self, channel: Channel, reason: str) -> int:
         """Pause every active subscription of ``channel``; how many were paused."""
 

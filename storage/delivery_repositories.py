@@ -109,6 +109,15 @@ class SqlSubscriptionRepository:
         stmt = select(SubscriptionRow).where(SubscriptionRow.paused_reason.is_(None))
         return [_subscription(r) for r in (await self._session.scalars(stmt)).all()]
 
+    async def paused_channels(self) -> set[Channel]:
+        """Channels with a paused subscription (delivery found them gone)."""
+        stmt = (
+            select(SubscriptionRow.platform, SubscriptionRow.channel_id)
+            .where(SubscriptionRow.paused_reason.is_not(None))
+            .distinct()
+        )
+        return {Channel(p, c) for p, c in (await self._session.execute(stmt)).all()}
+
     async def pause_channel(self, channel: Channel, reason: str) -> int:
         """Pause every active subscription of ``channel``; how many were paused."""
         _written(self._session)

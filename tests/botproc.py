@@ -28,6 +28,7 @@ class BotProcess:
                 "CLAIMWATCH_LOG_LEVEL": "INFO",
                 "CLAIMWATCH_DELIVERY_TICK_S": "0.1",
                 "CLAIMWATCH_DELIVERY_RETRY_MAX_S": "3",
+                "CLAIMWATCH_DELIVERY_LEASE_S": "8",
                 "CLAIMWATCH_POLL_TICK_S": "0.2",
                 "PYTHONUNBUFFERED": "1",
             }

@@ -137,7 +137,6 @@ def test_replay_story_timeline_admin_and_mentions(fake: FakeSlack, tmp_path: Pat
         assert chart.data.startswith(b"\x89PNG\r\n\x1a\n") and len(chart.data) > 10_000
         assert chart.channel == alerts
         (tmp_path / "timeline.png").write_bytes(chart.data)
-        Path("/tmp/slack-timeline.png").write_bytes(chart.data)
 
         # A non-admin cannot add a feed (and nothing is added).
         answer = ask(fake, "feeds add https://example.org/feed.xml", user="U1")

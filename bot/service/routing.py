@@ -20,6 +20,10 @@ async def route_alerts(
 ) -> int:
     """Queue every alert for every channel that wants it; how many rows were queued."""
     subscriptions = await uow.subscriptions.active()
+    if also_to:
+        # A channel found gone gets nothing, asked for or not, until someone subscribes again.
+        gone = await uow.subscriptions.paused_channels()
+        also_to = [c for c in also_to if c not in gone]
     if not subscriptions and not also_to:
         return 0
     planned = plan_deliveries(

@@ -440,6 +440,10 @@ class FakeDiscord:
         self._sessions: dict[str, _Session] = {}
         self.identify_count = 0
         self.resume_count = 0
+        self.nonce_hits = 0
+        self._holds_left = 0
+        self._hold_seconds = 0.0
+        """Posts answered with an earlier message because their nonce repeated."""
         self.port = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -1252,8 +1256,30 @@ class FakeDiscord:
             fault = self._fault(cid)
             if fault is not None:
                 return fault
+            nonce = payload.get("nonce")
+            if payload.get("enforce_nonce") and nonce is not None:
+                # Real Discord: the same author's repeated nonce (within minutes) gets
+                # the message it already created, not a second one.
+                for earlier in self._messages.values():
+                    if earlier.channel_id == cid and earlier.payload.get("nonce") == nonce:
+                        self.nonce_hits += 1
+                        return _json(self._message_json(earlier))
             rec = self._new_message(cid, payload, uploads, author=self._bot_user())
-            return _json(self._message_json(rec))
+            body = self._message_json(rec)
+            hold = 0.0
+            if self._holds_left > 0:
+                self._holds_left -= 1
+                hold = self._hold_seconds
+        if hold:
+            # Posted, but the answer is late: a client that dies now never learns it posted.
+            await asyncio.sleep(hold)
+        return _json(body)
+
+    def hold_responses(self, count: int, seconds: float) -> None:
+        """The next ``count`` message posts are stored at once but answered ``seconds`` late."""
+        with self._lock:
+            self._holds_left = count
+            self._hold_seconds = seconds
 
     def _channel_message(self, request: web.Request) -> MessageRecord | web.Response:
         cid, mid = request.match_info["channel"], request.match_info["message"]

@@ -465,6 +465,8 @@ class FakeSlack:
         self._connections: list[_SocketConnection] = []
         self._socket_frames: list[Json] = []
         self._slashes: list[SlashCommand] = []
+        self._holds_left = 0
+        self._hold_seconds = 0.0
         self._slash_by_envelope: dict[str, SlashCommand] = {}
         self._slash_by_token: dict[str, SlashCommand] = {}
 
@@ -1030,7 +1032,20 @@ class FakeSlack:
                 body = handler(params)
             except _ApiError as error:
                 body = {"ok": False, "error": error.code}
+            hold = 0.0
+            if method == "chat.postMessage" and self._holds_left > 0:
+                self._holds_left -= 1
+                hold = self._hold_seconds
+        if hold:
+            # Done, but the answer is late: a client that dies now never learns it posted.
+            await asyncio.sleep(hold)
         return self._api_answer(method, params, body)
+
+    def hold_responses(self, count: int, seconds: float) -> None:
+        """The next ``count`` chat.postMessage calls post at once but answer ``seconds`` late."""
+        with self._lock:
+            self._holds_left = count
+            self._hold_seconds = seconds
 
     def _api_answer(self, method: str, params: Json, body: Json) -> web.Response:
         error = None if body.get("ok") else str(body.get("error"))
