@@ -314,6 +314,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    # These log request URLs, and webhook URLs (Discord's, Slack's) *are* secrets; the
+    # scheduler logs every tick. Their warnings still come through.
+    for noisy in ("httpx", "httpcore", "apscheduler", "slack_sdk", "aiohttp.access"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.root.level))
     if args.command == "replay":
         return asyncio.run(_replay(args.paths, args.db_url, args.format, settings))
     if args.command == "extract":

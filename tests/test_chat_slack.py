@@ -226,3 +226,36 @@ def test_missing_settings_are_one_clear_startup_error(tmp_path: Path) -> None:
     out = bot.output()
     assert "CLAIMWATCH_SLACK_BOT_TOKEN" in out and "CLAIMWATCH_DISCORD_TOKEN" in out
     assert "Traceback" not in out
+
+
+def test_429_storm_outage_and_kill_mid_delivery_lose_and_duplicate_nothing(
+    fake: FakeSlack, tmp_path: Path
+) -> None:
+    alerts = fake.channel_ids["alerts"]
+    with BotProcess(tmp_path, slack_env(fake)) as bot:
+        bot.start()
+        bot.wait_for(lambda: fake.connection_count >= 1, what="the socket mode connection")
+        assert "subscribed" in ask(fake, "subscribe")["text"]
+        fake.rate_limit(12, retry_after=1)  # a storm of 429s with Retry-After
+        assert "replayed" in ask(fake, "replay seeds")["text"]
+        bot.wait_for(lambda: len(alert_messages(fake, alerts)) >= 3, 60, "the first alerts")
+        # The next post lands, but its answer never reaches the bot: it is killed first.
+        fake.hold_responses(1, 30)
+        landed = len(alert_messages(fake, alerts))
+        bot.wait_for(lambda: len(alert_messages(fake, alerts)) > landed, 30, "a held post")
+        bot.kill()
+
+        fake.outage(60, status=503)
+        bot.start()
+        bot.wait_for(lambda: len(alert_messages(fake, alerts)) >= 24, 150, "all alerts")
+        keys = [delivery_key(m) for m in alert_messages(fake, alerts)]
+        assert len(keys) == len(set(keys)) == 24
+        ratelimited = [r for r in fake.requests if r.status == 429]
+        unavailable = [r for r in fake.requests if r.status == 503]
+        assert len(ratelimited) == 12 and unavailable
+        # The restarted bot looked for the post it was unsure about before sending again.
+        assert fake.calls("conversations.replies") or fake.calls("conversations.history")
+        states = rows(tmp_path / "chat.db", "SELECT state, count(*) FROM deliveries GROUP BY 1")
+        assert states == [("sent", 24)]
+        assert bot.stop() == 0
+    assert "Traceback" not in bot.output()

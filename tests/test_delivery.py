@@ -1,0 +1,365 @@
+"""Routing and the outbox: pure planning, the repository on both databases, the worker.
+
+The worker is driven through ``ChatTransport`` — our own port — by a recording
+transport; the real platforms are exercised in test_chat_discord/test_chat_slack.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from adapters.discord_chat.render import alert_embed, reply_parts, safe
+from adapters.slack_chat.render import alert_message
+from bot.commands import CommandRequest, parse_command
+from bot.commands.channels import parse_duration
+from bot.commands.handlers import Commands
+from bot.commands.model import Reply, ReplyField
+from bot.commands.parse import CommandError
+from bot.config import default_seeds_dir
+from bot.domain.admin import AdminAlert
+from bot.domain.alerts import Alert, AlertType, Severity
+from bot.domain.delivery import (
+    Channel,
+    Digest,
+    Mute,
+    StoryCard,
+    StoryThread,
+    Subscription,
+    Target,
+    plan_deliveries,
+)
+from bot.ingest.readers import read_path
+from bot.ports import ChannelGone, Posted, RateLimited, TransientFailure
+from bot.service.catalog import CatalogConfig, FeedCatalog
+from bot.service.delivery import DeliveryWorker
+from bot.service.ingest import Ingestor
+from bot.service.replay import replay_commands
+from bot.text import clip
+from storage.uow import SqlUnitOfWork
+
+UowFactory = Callable[[], SqlUnitOfWork]
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+A = Channel("slack", "C1")
+B = Channel("slack", "C2")
+
+
+def alert(
+    story: str = "s1",
+    kind: AlertType = AlertType.FIGURE_RISE,
+    severity: Severity = Severity.HIGH,
+    title: str = "Ferry capsizes on the Meghna",
+    n: int = 1,
+) -> Alert:
+    return Alert(
+        type=kind,
+        severity=severity,
+        story_id=story,
+        story_title=title,
+        article_id=f"a{n}",
+        url="https://news.example/a",
+        outlet="Wire",
+        published=NOW,
+        summary=f"Killed: {n}",
+        sentence=f"At least {n} people died.",
+        value=float(n),
+    )
+
+
+# --- planning (pure) -----------------------------------------------------------------
+
+
+def test_one_row_per_channel_however_many_rules_match() -> None:
+    subs = [
+        Subscription(A, Target.ALL),
+        Subscription(A, Target.STORY, "s1"),
+        Subscription(B, Target.ALL),
+    ]
+    rows = plan_deliveries([alert()], subs, [], [], NOW)
+    assert sorted(r.channel.id for r in rows) == ["C1", "C2"]
+
+
+def test_types_severity_story_and_keyword_filters() -> None:
+    rise, low = alert(), alert(kind=AlertType.NEW_STATEMENT, severity=Severity.LOW, n=2)
+    only_rises = Subscription(A, Target.ALL, types=frozenset({AlertType.FIGURE_RISE}))
+    assert [r.alert_key for r in plan_deliveries([rise, low], [only_rises], [], [], NOW)] == [
+        rise.key
+    ]
+    high_up = Subscription(A, Target.ALL, min_severity=Severity.HIGH)
+    assert len(plan_deliveries([rise, low], [high_up], [], [], NOW)) == 1
+    other_story = Subscription(A, Target.STORY, "s9")
+    assert plan_deliveries([rise], [other_story], [], [], NOW) == []
+    assert plan_deliveries([rise], [Subscription(A, Target.KEYWORD, "meghna")], [], [], NOW)
+    # Whole words only: "ferr" is not "ferry"; phrases match across spaces.
+    assert not plan_deliveries([rise], [Subscription(A, Target.KEYWORD, "ferr")], [], [], NOW)
+    assert plan_deliveries(
+        [rise], [Subscription(A, Target.KEYWORD, "ferry  capsizes")], [], [], NOW
+    )
+    paused = Subscription(A, Target.ALL, paused_reason="gone")
+    assert plan_deliveries([rise], [paused], [], [], NOW) == []
+
+
+def test_mutes_expire_and_digests_hold_low_severity() -> None:
+    subs = [Subscription(A, Target.ALL)]
+    muted = Mute(A, "s1", until=NOW + timedelta(hours=1))
+    assert plan_deliveries([alert()], subs, [muted], [], NOW) == []
+    assert plan_deliveries([alert()], subs, [muted], [], NOW + timedelta(hours=2))
+    digest = Digest(A, timedelta(hours=1), NOW)
+    low = alert(kind=AlertType.NEW_FIGURE, severity=Severity.LOW, n=3)
+    states = [r.state.value for r in plan_deliveries([alert(), low], subs, [], [digest], NOW)]
+    assert states == ["pending", "held"]
+    # also_to: the replaying channel gets them without a subscription.
+    assert [r.channel for r in plan_deliveries([alert()], [], [], [], NOW, also_to=[B])] == [B]
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("90s", 90), ("30m", 1800), ("2h", 7200), ("1h30m", 5400), ("1d", 86400)]
+)
+def test_durations(text: str, seconds: int) -> None:
+    assert parse_duration(text) == timedelta(seconds=seconds)
+
+
+@pytest.mark.parametrize("text", ["", "soon", "5", "-1h", "0m", "2h and", "400d"])
+def test_bad_durations_are_clear_errors(text: str) -> None:
+    with pytest.raises(CommandError):
+        parse_duration(text)
+
+
+# --- untrusted text -------------------------------------------------------------------
+
+
+def test_clip_respects_limits_and_marks_the_cut() -> None:
+    assert clip("short", 10) == "short"
+    cut = clip("word " * 100, 50)
+    assert len(cut) <= 50 and cut.endswith("…")
+    assert clip("x" * 10, 1) == "…" and clip("abc", 0) == ""
+
+
+def test_discord_rendering_neutralises_mentions_and_fits_the_limits() -> None:
+    hostile = alert(title="@everyone 5 killed <@123> <@&456> **x** # head")
+    hostile = replace(hostile, sentence="@here " + "long " * 2000, outlet="<@&1> Wire")
+    embed = alert_embed(hostile)
+    data = embed.to_dict()
+    text = str(data)
+    assert "@everyone" not in text and "@here" not in text and "<@&" not in text
+    assert len(embed) <= 6000 and len(data["title"]) <= 256 and len(data["description"]) <= 4096
+    assert "\\*\\*x\\*\\*" in data["title"]
+    assert safe("> quoted\n# heading", 100).startswith("\\>")
+    _content, embeds = reply_parts(Reply("ok", (ReplyField("@everyone", "y" * 5000),)))
+    assert len(embeds[0].fields[0].value or "") <= 1024
+
+
+def test_slack_rendering_escapes_what_slack_parses() -> None:
+    hostile = replace(
+        alert(title="<!channel> 5 killed " + "x" * 300),
+        outlet="<!here|x> & <@U1>",
+        url="https://a/b|c>d",
+    )
+    text, blocks = alert_message(hostile)
+    assert "<!channel>" not in text and "<!here" not in text and "&lt;" in text
+    header = blocks[0]["text"]
+    assert header["type"] == "plain_text" and len(header["text"]) <= 150
+    context = blocks[-1]["elements"][0]["text"]
+    assert context.startswith("<https://a/b%7Cc%3Ed|") and "<@U1>" not in context
+
+
+# --- the outbox on both databases ---------------------------------------------------------
+
+
+async def queue(
+    uow_factory: UowFactory, alerts: Sequence[Alert], channels: Sequence[Channel]
+) -> None:
+    async with uow_factory() as uow:
+        await uow.begin_write()
+        for a in alerts:
+            assert await uow.alerts.add(a)
+        rows = plan_deliveries(alerts, [], [], [], NOW, also_to=channels)
+        assert await uow.outbox.add(rows, NOW) == len(rows)
+        assert await uow.outbox.add(rows, NOW) == 0  # never queued twice
+        await uow.commit()
+
+
+async def claim(uow_factory: UowFactory, owner: str = "w1", limit: int = 50) -> list[int]:
+    async with uow_factory() as uow:
+        await uow.begin_write()
+        got = await uow.outbox.claim_due(
+            now=NOW, owner=owner, lease=timedelta(minutes=1), limit=limit, platforms=["slack"]
+        )
+        await uow.commit()
+    return [d.id for d in got]
+
+
+async def test_only_the_head_of_each_story_queue_is_claimed(uow_factory: UowFactory) -> None:
+    alerts = [alert("s1", n=1), alert("s1", n=2), alert("s2", n=3)]
+    await queue(uow_factory, alerts, [A, B])
+    first = await claim(uow_factory)
+    assert sorted(first) == [1, 2, 5, 6]  # s1's first and s2's, in each of two channels
+    assert await claim(uow_factory, "w2") == []  # leased, and the rest wait their turn
+    async with uow_factory() as uow:
+        await uow.begin_write()
+        for d in first:
+            await uow.outbox.mark_sent(d, f"m{d}", NOW)
+        await uow.commit()
+    second = await claim(uow_factory, "w2")
+    assert sorted(second) == [3, 4]  # then s1's second alert, in each channel
+
+
+async def test_uncertain_attempts_are_flagged_after_a_lease_expires(
+    uow_factory: UowFactory,
+) -> None:
+    await queue(uow_factory, [alert()], [A])
+    [row] = await claim(uow_factory)
+    async with uow_factory() as uow:
+        await uow.begin_write()
+        later = await uow.outbox.claim_due(
+            now=NOW + timedelta(minutes=2),
+            owner="w2",
+            lease=timedelta(minutes=1),
+            limit=5,
+            platforms=["slack"],
+        )
+        await uow.commit()
+    assert [d.id for d in later] == [row] and later[0].uncertain and later[0].attempts == 1
+
+
+# --- the worker, through our own port ---------------------------------------------------------
+
+
+class Recording:
+    """A ``ChatTransport`` that records and fails on demand (a test double of our port)."""
+
+    platform = "slack"
+    threads = True
+
+    def __init__(self) -> None:
+        self.posts: list[tuple[str, str, str | None]] = []
+        self.cards: list[str] = []
+        self.fail: list[Exception] = []
+        self.digests: list[int] = []
+        self.admin: list[AdminAlert] = []
+
+    async def post_alert(
+        self,
+        channel_id: str,
+        alert: Alert,
+        *,
+        thread: StoryThread | None,
+        idempotency_key: str,
+        card: StoryCard | None,
+    ) -> Posted:
+        if self.fail:
+            raise self.fail.pop(0)
+        self.posts.append((channel_id, alert.key, thread.thread_id if thread else None))
+        return Posted(f"m{len(self.posts)}", thread.thread_id if thread else f"t{len(self.posts)}")
+
+    async def find_posted(
+        self, channel_id: str, key: str, *, thread: StoryThread | None
+    ) -> Posted | None:
+        return None
+
+    async def update_card(self, thread: StoryThread, card: StoryCard) -> None:
+        self.cards.append(thread.root_message_id)
+
+    async def post_digest(
+        self, channel_id: str, alerts: Sequence[Alert], *, idempotency_key: str
+    ) -> Posted:
+        self.digests.append(len(alerts))
+        return Posted("d1")
+
+    async def post_admin(self, alerts: Sequence[AdminAlert]) -> None:
+        self.admin.extend(alerts)
+
+
+async def drain(worker: DeliveryWorker) -> int:
+    done = 0
+    for d in await worker.claim(50):
+        done += await worker.deliver(d)
+    return done
+
+
+async def test_worker_threads_retries_and_gives_up_on_gone_channels(
+    uow_factory: UowFactory,
+) -> None:
+    clock = [NOW]
+    transport = Recording()
+    admin: list[AdminAlert] = []
+
+    async def on_admin(alerts: Sequence[AdminAlert]) -> None:
+        admin.extend(alerts)
+
+    worker = DeliveryWorker(
+        uow_factory, {"slack": transport}, owner="w", clock=lambda: clock[0], on_admin=on_admin
+    )
+    async with uow_factory() as uow:
+        await uow.begin_write()
+        await uow.subscriptions.save(Subscription(A, Target.ALL, created_at=NOW))
+        await uow.commit()
+    await queue(uow_factory, [alert(n=1), alert(n=2)], [A])
+    transport.fail = [RateLimited(5), TransientFailure("503")]
+    assert await drain(worker) == 0  # 429: due again in 5 s
+    clock[0] += timedelta(seconds=5)
+    assert await drain(worker) == 0  # 503: backs off 2 s
+    clock[0] += timedelta(seconds=1)
+    assert await drain(worker) == 0  # not yet
+    clock[0] += timedelta(seconds=1)
+    assert await drain(worker) == 1  # the first: a top-level post opening the thread
+    assert await drain(worker) == 1  # the second: in the thread, then the card is edited
+    assert [p[2] for p in transport.posts] == [None, "t1"]
+    assert transport.cards == []  # no story row in this test: no card to show
+    await queue(uow_factory, [alert("s2", n=3)], [A])
+    transport.fail = [ChannelGone("channel_not_found")]
+    assert await drain(worker) == 0
+    assert len(admin) == 1 and "C1" in admin[0].message
+    async with uow_factory() as uow:
+        assert (await uow.subscriptions.for_channel(A))[0].paused_reason == "channel_not_found"
+
+
+# --- channel commands on the replayed seeds ----------------------------------------------------
+
+
+@pytest.fixture
+async def commands(uow_factory: UowFactory) -> Commands:
+    ingest = Ingestor(uow_factory)
+    for command in replay_commands(read_path(default_seeds_dir()).articles):
+        await ingest(command)
+    return Commands(uow_factory, FeedCatalog(uow_factory, CatalogConfig()), clock=lambda: NOW)
+
+
+async def say(commands: Commands, line: str, *, admin: bool = False, channel: str = "C1") -> Reply:
+    name, args = parse_command(line)
+    return await commands.handle(
+        CommandRequest(name, args, user="u1", channel=channel, is_admin=admin, platform="slack")
+    )
+
+
+async def test_subscribe_mute_digest_commands(commands: Commands, uow_factory: UowFactory) -> None:
+    assert (await say(commands, "subscribe")).error  # admins only
+    reply = await say(
+        commands,
+        "subscribe keyword turkish soldiers --types figure_rise --min-severity high",
+        admin=True,
+    )
+    assert not reply.error and "keyword “turkish soldiers”" in reply.text
+    assert "updated" in (await say(commands, "subscribe keyword turkish soldiers", admin=True)).text
+    assert (await say(commands, "subscribe --types nonsense", admin=True)).error
+    story = (await commands.suggest_stories(""))[0][0]
+    listing = await say(commands, "subscriptions")
+    assert "turkish soldiers" in listing.text
+    assert "muted" in (await say(commands, f"mute {story} 2h")).text
+    assert (await say(commands, "mute nosuch")).error
+    assert "digest on" in (await say(commands, "digest on 30m", admin=True)).text
+    listing = await say(commands, "subscriptions")
+    assert any(f.name == "muted" for f in listing.fields) and any(
+        f.name == "digest" for f in listing.fields
+    )
+    assert "unmuted" in (await say(commands, f"unmute {story}")).text
+    assert (
+        "unsubscribed"
+        in (await say(commands, "unsubscribe keyword turkish soldiers", admin=True)).text
+    )
+    assert (await say(commands, "subscribe", admin=True, channel="")).error  # console: no channel
+    chart = await commands.handle(CommandRequest("timeline", (story,), channel="C1"))
+    assert chart.image is not None and chart.image.startswith(b"\x89PNG")
