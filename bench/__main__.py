@@ -8,11 +8,22 @@ import platform
 import sys
 from typing import Any
 
-from bench import dropfolder, extraction, feeds, memory, replay
+from bench import chat, dropfolder, extraction, feeds, memory, replay
 
 TARGET_FEEDS = 10_000
 TARGET_SECONDS = 60.0
 """The issue's target: 10,000 feeds polled in under a minute."""
+
+
+def print_chat(result: object) -> None:
+    assert isinstance(result, dict)
+    for platform_name, r in result.items():
+        print(
+            f"{platform_name:<8} slash ack p50 {r['ack_p50_ms']:.0f} ms, p99 {r['ack_p99_ms']:.0f} "
+            f"ms with {r['commands']} in flight (limit 3000 ms); delivery "
+            f"{r['alerts_per_s']:.1f} alerts/s for one story's {r['alerts']} alerts in order, "
+            f"through {r['rate_limited']} rate-limit answers"
+        )
 
 
 def main() -> int:
@@ -33,6 +44,7 @@ def main() -> int:
             dropfolder.run(40, background=40) if args.quick else dropfolder.run(200, background=200)
         ),
         "memory": memory.run(2000 if args.quick else 10_000),
+        "chat": chat.run(20 if args.quick else 100),
     }
     results["log"] = tally.summary()
     if args.json:
@@ -56,6 +68,7 @@ def main() -> int:
     print_feed_polling(fp)
     print_dropfolder(dr)
     print_memory(mem)
+    print_chat(results["chat"])
     print_log("log (memory)", mem["log"])
     print_log("log (others)", results["log"])
     return 0

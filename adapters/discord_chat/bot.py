@@ -110,9 +110,6 @@ class DiscordBot:
         except Exception:
             log.exception("the Discord client stopped")
 
-    async def wait_ready(self) -> None:
-        await self.client.wait_until_ready()
-
     async def stop(self) -> None:
         await self.client.close()
         if self._task is not None:
