@@ -86,9 +86,8 @@ async def _discord(tmp: Path, commands_n: int) -> dict[str, Any]:
         point_at(fake.api_base, fake.gateway_url)
         bot = DiscordBot(commands, token=fake.token, guild_id=int(fake.guild_id))
         bot.start()
-        deadline = time.monotonic() + 30
-        while not bot.client.is_ready() and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
+        await fake.wait_ready_async(30)
+        await asyncio.sleep(0.5)  # the client's own READY handling (guild cache) after that
         channel = Channel("discord", fake.channel_ids["alerts"])
         report = await SeedReplayer(app.bus.handle, settings.seeds_dir)(channel)
         story = report.stories[0]
