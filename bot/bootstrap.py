@@ -123,8 +123,6 @@ class Chat:
     services: list[Service] = field(default_factory=list)
     transports: dict[str, ChatTransport] = field(default_factory=dict)
     webhooks: list[Channel] = field(default_factory=list)
-    discord: object | None = None
-    slack: object | None = None
 
     async def close(self) -> None:
         for transport in self.transports.values():
@@ -172,7 +170,6 @@ def build_chat(settings: Settings, commands: Commands) -> Chat:
             admin_roles=settings.discord_admin_roles.split(","),
             admin_channel=settings.discord_admin_channel,
         )
-        chat.discord = discord_bot
         chat.services.append(discord_bot)
         chat.transports[discord_bot.transport.platform] = discord_bot.transport
     if "slack" in names and settings.slack_bot_token is not None:
@@ -194,7 +191,6 @@ def build_chat(settings: Settings, commands: Commands) -> Chat:
             admin_users=settings.slack_admin_users.split(","),
             admin_channel=settings.slack_admin_channel,
         )
-        chat.slack = slack_bot
         chat.services.append(slack_bot)
         chat.transports[slack_bot.transport.platform] = slack_bot.transport
     if settings.discord_webhook_url is not None or settings.slack_webhook_url is not None:

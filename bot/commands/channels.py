@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from bot.clock import Clock, utc_now
 from bot.commands.model import CommandRequest, Reply, ReplyField
-from bot.commands.parse import CommandError
+from bot.commands.parse import CommandError, take_option
 from bot.domain.alerts import AlertType, Severity
 from bot.domain.delivery import Channel, Digest, Mute, Subscription, Target
 from bot.ports import UnitOfWorkFactory
@@ -44,20 +44,6 @@ def _human(delta: timedelta) -> str:
         if seconds >= size and seconds % size == 0:
             return f"{seconds // size}{unit}"
     return f"{seconds}s"
-
-
-def _take_option(args: list[str], name: str) -> str | None:
-    for i, arg in enumerate(args):
-        if arg == f"--{name}":
-            if i + 1 >= len(args):
-                raise CommandError(f"--{name} needs a value")
-            value = args[i + 1]
-            del args[i : i + 2]
-            return value
-        if arg.startswith(f"--{name}="):
-            del args[i]
-            return arg.split("=", 1)[1]
-    return None
 
 
 def _types(text: str | None) -> frozenset[AlertType]:
@@ -125,8 +111,8 @@ class ChannelCommands:
         if not request.is_admin:
             return Reply.fail("only admins may change this channel's subscriptions")
         args = list(request.args)
-        types = _types(_take_option(args, "types"))
-        severity = _severity(_take_option(args, "min-severity") or _take_option(args, "min"))
+        types = _types(take_option(args, "types"))
+        severity = _severity(take_option(args, "min-severity") or take_option(args, "min"))
         target, value = _target(args)
         async with self._uow_factory() as uow:
             await uow.begin_write()

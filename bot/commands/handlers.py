@@ -17,7 +17,7 @@ from bot.charts import render_timeline
 from bot.clock import Clock, utc_now
 from bot.commands.channels import ChannelCommands, channel_of
 from bot.commands.model import CommandRequest, Reply, ReplyField
-from bot.commands.parse import CommandError
+from bot.commands.parse import CommandError, take_option
 from bot.domain.delivery import Channel
 from bot.domain.feeds import FeedState
 from bot.domain.stories import Story, lineage_text
@@ -64,21 +64,6 @@ MAX_LIST = 15
 
 def _when(value: datetime | None) -> str:
     return "-" if value is None else f"{value:%Y-%m-%d %H:%M} UTC"
-
-
-def _option(args: list[str], name: str) -> str | None:
-    """Remove ``--name VALUE`` (or ``--name=VALUE``) from ``args`` and return VALUE."""
-    for i, arg in enumerate(args):
-        if arg == f"--{name}":
-            if i + 1 >= len(args):
-                raise CommandError(f"--{name} needs a value")
-            value = args[i + 1]
-            del args[i : i + 2]
-            return value
-        if arg.startswith(f"--{name}="):
-            del args[i]
-            return arg.split("=", 1)[1]
-    return None
 
 
 class Commands:
@@ -298,9 +283,9 @@ class Commands:
         if not request.is_admin:
             return Reply.fail(f"only admins may {action} feeds")
         if action == "add":
-            interval = _option(args, "interval")
-            name = _option(args, "name")
-            tags = _option(args, "tags")
+            interval = take_option(args, "interval")
+            name = take_option(args, "name")
+            tags = take_option(args, "tags")
             if len(args) != 1:
                 raise CommandError("usage: feeds add URL [--interval S] [--name N] [--tags a,b]")
             try:

@@ -36,3 +36,18 @@ def parse_command(text: str) -> tuple[str, tuple[str, ...]]:
     if not words:
         raise CommandError("no command given; try `help`")
     return words[0].lower().lstrip("/"), tuple(words[1:])
+
+
+def take_option(args: list[str], name: str) -> str | None:
+    """Remove ``--name VALUE`` (or ``--name=VALUE``) from ``args`` and return VALUE."""
+    for i, arg in enumerate(args):
+        if arg == f"--{name}":
+            if i + 1 >= len(args):
+                raise CommandError(f"--{name} needs a value")
+            value = args[i + 1]
+            del args[i : i + 2]
+            return value
+        if arg.startswith(f"--{name}="):
+            del args[i]
+            return arg.split("=", 1)[1]
+    return None
