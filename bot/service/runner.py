@@ -166,6 +166,7 @@ class Runner:
         self._on_poll = on_poll
         self._stop = asyncio.Event()
         self._started = asyncio.Event()
+        self._job_tasks: set[asyncio.Task[object]] = set()
         self.feeds = _Pool("poll", config.max_concurrent_polls, self._claim_feeds, self._poll)
         self.rechecks = _Pool(
             "recheck", config.max_concurrent_rechecks, self._claim_watches, self._check
@@ -230,6 +231,20 @@ class Runner:
         except Exception:
             log.exception("could not release leases; they expire on their own")
 
+    def _tracked(self, tick: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:
+        """A scheduler job that the shutdown can wait for instead of cancelling."""
+
+        async def job() -> None:
+            task = asyncio.current_task()
+            assert task is not None
+            self._job_tasks.add(task)
+            try:
+                await tick()
+            finally:
+                self._job_tasks.discard(task)
+
+        return job
+
     def stop(self) -> None:
         """Ask the runner to stop (signal handlers call this)."""
         self._stop.set()
@@ -243,7 +258,7 @@ class Runner:
         now = self._clock()
         common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 30}
         scheduler.add_job(
-            self.feeds.pump,
+            self._tracked(self.feeds.pump),
             "interval",
             seconds=self._config.tick.total_seconds(),
             next_run_time=now,
@@ -252,7 +267,7 @@ class Runner:
         )
         if self._rechecker is not None and self._config.recheck:
             scheduler.add_job(
-                self.rechecks.pump,
+                self._tracked(self.rechecks.pump),
                 "interval",
                 seconds=self._config.recheck_tick.total_seconds(),
                 next_run_time=now,
@@ -261,7 +276,7 @@ class Runner:
             )
         if self.deliveries is not None and self._delivery is not None:
             scheduler.add_job(
-                self.deliveries.pump,
+                self._tracked(self.deliveries.pump),
                 "interval",
                 seconds=self._config.delivery_tick.total_seconds(),
                 next_run_time=now,
@@ -269,14 +284,14 @@ class Runner:
                 **common,
             )
             scheduler.add_job(
-                self._delivery.send_digests,
+                self._tracked(self._delivery.send_digests),
                 "interval",
                 seconds=self._config.digest_tick.total_seconds(),
                 id="digests",
                 **common,
             )
         scheduler.add_job(
-            self._health,
+            self._tracked(self._health),
             "interval",
             seconds=self._config.health_tick.total_seconds(),
             id="health",
@@ -291,6 +306,13 @@ class Runner:
             self._started.set()
             await self._stop.wait()
         finally:
+            # Let the ticks that are running end (they only claim work and start it);
+            # shutting APScheduler down under them would cancel them mid-query.
+            scheduler.pause()
+            if self._job_tasks:
+                await asyncio.wait(
+                    set(self._job_tasks), timeout=self._config.shutdown_grace.total_seconds()
+                )
             scheduler.shutdown(wait=False)
             grace = self._config.shutdown_grace.total_seconds()
             await asyncio.gather(
