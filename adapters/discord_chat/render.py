@@ -18,7 +18,7 @@ import discord
 
 from bot.commands.model import Reply
 from bot.domain.admin import AdminAlert
-from bot.domain.alerts import Alert, AlertType, Severity
+from bot.domain.alerts import Alert, Severity
 from bot.domain.delivery import StoryCard
 from bot.domain.stories import lineage_text
 from bot.text import clip, one_line
@@ -37,16 +37,6 @@ COLOUR = {
     Severity.MEDIUM: 0xF1C40F,
     Severity.HIGH: 0xE67E22,
     Severity.CRITICAL: 0xE74C3C,
-}
-
-LABEL = {
-    AlertType.NEW_STORY: "New story",
-    AlertType.FIGURE_RISE: "Figure rises",
-    AlertType.FIGURE_DROP: "Figure revised down",
-    AlertType.FIGURE_CONFLICT: "Sources disagree",
-    AlertType.NEW_FIGURE: "New figure",
-    AlertType.NEW_STATEMENT: "Official speaks",
-    AlertType.ARTICLE_REVISED: "Article revised",
 }
 
 MENTIONS_OFF = discord.AllowedMentions.none()
@@ -91,7 +81,7 @@ class _Budget:
 
 
 def alert_embed(alert: Alert) -> discord.Embed:
-    title = f"{LABEL.get(alert.type, alert.type.value)}: {one_line(alert.story_title)}"
+    title = f"{alert.type.label}: {one_line(alert.story_title)}"
     description = safe(alert.summary, 1000)
     if alert.sentence:
         description += "\n\n“" + safe(alert.sentence, 1500, single_line=True) + "”"

@@ -17,7 +17,6 @@ attempt cannot post twice.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 
@@ -64,8 +63,7 @@ def translate(exc: BaseException) -> DeliveryError:
         if exc.code in GONE_CODES or exc.status in (403, 404):
             return ChannelGone(detail)
         return MessageRejected(detail)
-    if isinstance(exc, aiohttp.ClientError | asyncio.TimeoutError | OSError):
-        return TransientFailure(f"{type(exc).__name__}: {exc}")
+    # Network errors, timeouts, anything unexpected: retry with back-off.
     return TransientFailure(f"{type(exc).__name__}: {exc}")
 
 

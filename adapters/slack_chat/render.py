@@ -18,7 +18,7 @@ from typing import Any
 
 from bot.commands.model import Reply
 from bot.domain.admin import AdminAlert
-from bot.domain.alerts import Alert, AlertType, Severity
+from bot.domain.alerts import Alert, Severity
 from bot.domain.delivery import StoryCard
 from bot.domain.stories import lineage_text
 from bot.text import clip, one_line
@@ -37,16 +37,6 @@ MARK = {
     Severity.MEDIUM: "🟡",
     Severity.HIGH: "🟠",
     Severity.CRITICAL: "🔴",
-}
-
-LABEL = {
-    AlertType.NEW_STORY: "New story",
-    AlertType.FIGURE_RISE: "Figure rises",
-    AlertType.FIGURE_DROP: "Figure revised down",
-    AlertType.FIGURE_CONFLICT: "Sources disagree",
-    AlertType.NEW_FIGURE: "New figure",
-    AlertType.NEW_STATEMENT: "Official speaks",
-    AlertType.ARTICLE_REVISED: "Article revised",
 }
 
 
@@ -86,7 +76,7 @@ def _fields(pairs: Sequence[tuple[str, str]]) -> list[Block]:
 
 def alert_message(alert: Alert) -> tuple[str, list[Block]]:
     """(notification text, blocks)."""
-    label = LABEL.get(alert.type, alert.type.value)
+    label = alert.type.label
     heading = f"{MARK[alert.severity]} {label}: {one_line(alert.story_title)}"
     blocks: list[Block] = [
         {"type": "header", "text": plain(heading, HEADER)},

@@ -19,11 +19,9 @@ for that key before anything is posted again.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
@@ -86,8 +84,7 @@ def translate(exc: BaseException) -> DeliveryError:
         if error in GONE:
             return ChannelGone(f"slack {error}")
         return MessageRejected(f"slack HTTP {status} {error}")
-    if isinstance(exc, aiohttp.ClientError | asyncio.TimeoutError | OSError):
-        return TransientFailure(f"{type(exc).__name__}: {exc}")
+    # Network errors, timeouts, anything unexpected: retry with back-off.
     return TransientFailure(f"{type(exc).__name__}: {exc}")
 
 

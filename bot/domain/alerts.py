@@ -25,6 +25,22 @@ class AlertType(StrEnum):
     NEW_STATEMENT = "new_statement"
     ARTICLE_REVISED = "article_revised"
 
+    @property
+    def label(self) -> str:
+        """What a reader sees as the alert's heading ("Figure rises"), on every platform."""
+        return _LABELS[self]
+
+
+_LABELS = {
+    AlertType.NEW_STORY: "New story",
+    AlertType.FIGURE_RISE: "Figure rises",
+    AlertType.FIGURE_DROP: "Figure revised down",
+    AlertType.FIGURE_CONFLICT: "Sources disagree",
+    AlertType.NEW_FIGURE: "New figure",
+    AlertType.NEW_STATEMENT: "Official speaks",
+    AlertType.ARTICLE_REVISED: "Article revised",
+}
+
 
 class Severity(StrEnum):
     LOW = "low"
