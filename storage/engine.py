@@ -21,12 +21,17 @@ SQLite needs some care to behave like a server database:
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.util import await_only
 
 SQLITE_BEGIN_OPTION = "claimwatch_sqlite_begin"
 """Execution option: ``"IMMEDIATE"`` makes the connection's next transaction a write transaction."""
@@ -87,12 +92,12 @@ def _sqlite_engine(url: URL, **kwargs: Any) -> AsyncEngine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             if not in_memory:
-                cursor.execute("PRAGMA journal_mode=WAL")
+                _switch_to_wal(cursor)
                 # NORMAL is durable across application crashes in WAL mode; only an OS
                 # crash can lose the last transactions, never corrupt the database.
                 cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA foreign_keys=ON")
         finally:
             cursor.close()
@@ -103,3 +108,26 @@ def _sqlite_engine(url: URL, **kwargs: Any) -> AsyncEngine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN")
 
     return engine
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    """Put the database in WAL mode, waiting out other connections doing the same.
+
+    The mode is stored in the file, so this is a no-op after the first time. But
+    several workers opening a *fresh* database at once each try the switch, and
+    SQLite refuses one of two such connections at once (its deadlock avoidance
+    skips the busy handler): CI saw ``database is locked`` here. So a refused
+    switch is retried, sleeping on the event loop (this runs inside SQLAlchemy's
+    greenlet bridge), for as long as the busy timeout.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    delay = 0.01
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except (OperationalError, sqlite3.OperationalError) as exc:
+            if "locked" not in str(exc) or time.monotonic() + delay > deadline:
+                raise
+        await_only(asyncio.sleep(delay))
+        delay = min(delay * 2, 0.2)
