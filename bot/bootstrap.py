@@ -8,7 +8,7 @@ ready ``App`` and never construct storage or adapters themselves.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.console import ConsoleSink, Format
 from adapters.dropfolder import DropFolder, DropFolderWatcher
 from adapters.http_fetch import HttpxFetcher
+from adapters.status_http import StatusServer
 from bot.changes.detect import ChangeConfig
 from bot.clock import Clock, utc_now
 from bot.commands.handlers import Commands
@@ -26,17 +27,22 @@ from bot.domain.alerts import Alert, Severity
 from bot.domain.articles import Article
 from bot.domain.delivery import Channel, RetryPolicy, Subscription, Target
 from bot.domain.feeds import BackoffPolicy
+from bot.domain.health import HealthPolicy
 from bot.fetching import FetchLimits
+from bot.metrics import Metrics
 from bot.ports import AlertSink, ChatTransport, UnitOfWorkFactory
 from bot.service.bus import MessageBus
 from bot.service.catalog import CatalogConfig, FeedCatalog
 from bot.service.delivery import DeliveryConfig, DeliveryWorker
-from bot.service.ingest import IngestArticle, IngestConfig, Ingestor
-from bot.service.polling import FeedPoller, PollerConfig
+from bot.service.gateway import GatewayGuard
+from bot.service.health import HealthMonitor
+from bot.service.ingest import IngestArticle, IngestConfig, Ingestor, extract_article
+from bot.service.polling import FeedPoller, PollerConfig, PollReport
 from bot.service.recheck import Rechecker
 from bot.service.replay import SeedReplayer
 from bot.service.runner import Runner, RunnerConfig, Service, worker_id
 from storage.engine import create_engine
+from storage.gateway_lock import gateway_lock
 from storage.migrate import upgrade
 from storage.uow import make_uow_factory
 
@@ -46,6 +52,7 @@ class App:
     engine: AsyncEngine
     uow_factory: UnitOfWorkFactory
     bus: MessageBus
+    metrics: Metrics = field(default_factory=Metrics)
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -75,8 +82,14 @@ async def build_app(
     if migrate:
         await upgrade(engine)
     uow_factory = make_uow_factory(engine)
-    ingestor = Ingestor(uow_factory, config=ingest_config(settings))
-    return App(engine=engine, uow_factory=uow_factory, bus=MessageBus(ingestor, sinks))
+    metrics = Metrics(settings.role)
+    ingestor = Ingestor(
+        uow_factory,
+        extractor=metrics.timed_extractor(extract_article),
+        config=ingest_config(settings),
+    )
+    bus = MessageBus(ingestor, sinks, metrics)
+    return App(engine=engine, uow_factory=uow_factory, bus=bus, metrics=metrics)
 
 
 def feed_catalog(settings: Settings, app: App, clock: Clock = utc_now) -> FeedCatalog:
@@ -109,6 +122,9 @@ class Running:
     drop: DropFolder | None
     commands: Commands | None = None
     chat: Chat | None = None
+    gateway: GatewayGuard | None = None
+    health: HealthMonitor | None = None
+    status: StatusServer | None = None
 
     async def close(self) -> None:
         await self.fetcher.aclose()
@@ -121,10 +137,25 @@ class Chat:
     """The chat side of a running bot: the platform services and their transports."""
 
     services: list[Service] = field(default_factory=list)
+    """The gateway bots (run under the gateway lease)."""
     transports: dict[str, ChatTransport] = field(default_factory=dict)
+    """Per platform, what the delivery worker and the admin sink send with."""
     webhooks: list[Channel] = field(default_factory=list)
+    openers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    async def open(self) -> None:
+        """Log the senders in before the first delivery (a failure is logged: retries
+        happen per delivery)."""
+        for opener in self.openers:
+            try:
+                await opener()
+            except Exception:
+                logging.getLogger(__name__).exception("a chat sender could not log in")
 
     async def close(self) -> None:
+        for close in self.closers:
+            await close()
         for transport in self.transports.values():
             closer = getattr(transport, "aclose", None)
             if closer is not None:
@@ -152,48 +183,71 @@ class ChatAdminSink:
                 )
 
 
-def build_chat(settings: Settings, commands: Commands) -> Chat:
+def build_chat(
+    settings: Settings, commands: Commands, *, gateway: bool = True, send: bool = True
+) -> Chat:
     """The enabled chat adapters (``CLAIMWATCH_ADAPTERS``) and webhooks, not yet started.
 
-    Imports each platform's library only when it is enabled.
+    ``gateway``: the bots that hold the platform connections and answer commands
+    (run under the gateway lease, in one process). ``send``: REST-only transports
+    that deliver alerts, in every worker. Imports each platform's library only when
+    it is enabled.
     """
     chat = Chat()
     names = settings.adapter_names
     if "discord" in names and settings.discord_token is not None:
-        from adapters.discord_chat.bot import DiscordBot, point_at
+        from adapters.discord_chat.bot import DiscordBot, DiscordSender, point_at
 
         point_at(settings.discord_api_base, settings.discord_gateway_url)
-        discord_bot = DiscordBot(
-            commands,
-            token=settings.discord_token.get_secret_value(),
-            guild_id=settings.discord_guild_id,
-            admin_roles=settings.discord_admin_roles.split(","),
-            admin_channel=settings.discord_admin_channel,
-        )
-        chat.services.append(discord_bot)
-        chat.transports[discord_bot.transport.platform] = discord_bot.transport
+        token = settings.discord_token.get_secret_value()
+        if gateway:
+            chat.services.append(
+                DiscordBot(
+                    commands,
+                    token=token,
+                    guild_id=settings.discord_guild_id,
+                    admin_roles=settings.discord_admin_roles.split(","),
+                    admin_channel=settings.discord_admin_channel,
+                )
+            )
+        if send:
+            sender = DiscordSender(token=token, admin_channel=settings.discord_admin_channel)
+            chat.openers.append(sender.open)
+            chat.closers.append(sender.aclose)
+            chat.transports[sender.transport.platform] = sender.transport
     if "slack" in names and settings.slack_bot_token is not None:
         from adapters.slack_chat.bot import SlackBot
+        from adapters.slack_chat.transport import SlackTransport, web_client
 
-        slack_bot = SlackBot(
-            commands,
-            bot_token=settings.slack_bot_token.get_secret_value(),
-            api_base=settings.slack_api_base,
-            mode=settings.slack_mode,
-            app_token=settings.slack_app_token.get_secret_value()
-            if settings.slack_app_token
-            else None,
-            signing_secret=settings.slack_signing_secret.get_secret_value()
-            if settings.slack_signing_secret
-            else None,
-            host=settings.http_host,
-            port=settings.http_port,
-            admin_users=settings.slack_admin_users.split(","),
-            admin_channel=settings.slack_admin_channel,
-        )
-        chat.services.append(slack_bot)
-        chat.transports[slack_bot.transport.platform] = slack_bot.transport
-    if settings.discord_webhook_url is not None or settings.slack_webhook_url is not None:
+        bot_token = settings.slack_bot_token.get_secret_value()
+        if gateway:
+            chat.services.append(
+                SlackBot(
+                    commands,
+                    bot_token=bot_token,
+                    api_base=settings.slack_api_base,
+                    mode=settings.slack_mode,
+                    app_token=settings.slack_app_token.get_secret_value()
+                    if settings.slack_app_token
+                    else None,
+                    signing_secret=settings.slack_signing_secret.get_secret_value()
+                    if settings.slack_signing_secret
+                    else None,
+                    host=settings.http_host,
+                    port=settings.http_port,
+                    admin_users=settings.slack_admin_users.split(","),
+                    admin_channel=settings.slack_admin_channel,
+                )
+            )
+        if send:
+            slack = SlackTransport(
+                web_client(bot_token, settings.slack_api_base),
+                admin_channel=settings.slack_admin_channel,
+            )
+            chat.transports[slack.platform] = slack
+    if send and (
+        settings.discord_webhook_url is not None or settings.slack_webhook_url is not None
+    ):
         from adapters.webhooks import (
             WEBHOOK_CHANNEL,
             DiscordWebhookTransport,
@@ -238,14 +292,21 @@ def build_commands(settings: Settings, app: App, *, clock: Clock = utc_now) -> C
 
 
 def build_runner(settings: Settings, app: App, *, clock: Clock = utc_now) -> Running:
-    """Wire the long-running parts: fetcher, poller, re-checker, drop folder, chat, scheduler."""
+    """Wire the long-running parts for this process's role (``CLAIMWATCH_ROLE``).
+
+    ``worker``: feeds, page re-checks, the drop folder, delivery. ``gateway``: the
+    chat connections and their commands (under the gateway lease). ``all``: both.
+    Every role runs the health check and, if configured, ``/metrics``.
+    """
+    role = settings.role
+    works = role in ("all", "worker")
     owner = settings.worker_id or worker_id()
     commands = build_commands(settings, app, clock=clock)
-    chat = build_chat(settings, commands)
+    chat = build_chat(settings, commands, gateway=role in ("all", "gateway"), send=True)
     delivery = None
     if chat.transports:
-        admin_sink = ChatAdminSink(list(chat.transports.values()))
-        app.bus.add_sink(admin_sink)
+        app.bus.add_sink(ChatAdminSink(list(chat.transports.values())))
+    if chat.transports and works:
         delivery = DeliveryWorker(
             app.uow_factory,
             chat.transports,
@@ -256,6 +317,7 @@ def build_runner(settings: Settings, app: App, *, clock: Clock = utc_now) -> Run
                 retry=RetryPolicy(cap=timedelta(seconds=settings.delivery_retry_max_s)),
             ),
             on_admin=app.bus.publish_admin,
+            metrics=app.metrics,
         )
     fetcher = HttpxFetcher(
         fetch_limits(settings),
@@ -280,18 +342,52 @@ def build_runner(settings: Settings, app: App, *, clock: Clock = utc_now) -> Run
     )
     rechecker = (
         Rechecker(app.uow_factory, app.bus, fetcher, clock=clock)
-        if settings.recheck_articles
+        if settings.recheck_articles and works
         else None
     )
-    services: list[Service] = list(chat.services)
+    services: list[Service] = []
+    gateway: GatewayGuard | None = None
+    if chat.services:
+        gateway = GatewayGuard(
+            chat.services,
+            gateway_lock(app.engine),
+            retry=timedelta(seconds=settings.gateway_retry_s),
+        )
+        services.append(gateway)
     drop: DropFolder | None = None
-    if settings.drop_dir is not None:
+    if settings.drop_dir is not None and works:
 
         async def ingest(article: Article) -> None:
             await app.bus.handle(IngestArticle(article, clock()))
 
         drop = DropFolder(settings.drop_dir, ingest)
         services.append(DropFolderWatcher(drop, poll_interval=settings.drop_poll_interval_s))
+    health = HealthMonitor(
+        app.uow_factory,
+        metrics=app.metrics,
+        on_admin=app.bus.publish_admin,
+        policy=HealthPolicy(max_delivery_lag=timedelta(seconds=settings.max_delivery_lag_s)),
+        clock=clock,
+    )
+    status: StatusServer | None = None
+    if settings.metrics_port is not None:
+        status = StatusServer(
+            app.metrics,
+            lambda: health.last,
+            host=settings.metrics_host,
+            port=settings.metrics_port,
+            role=role,
+            overdue_after=timedelta(seconds=3 * settings.health_tick_s + 5),
+            clock=clock,
+        )
+        services.insert(0, status)
+    metrics = app.metrics
+
+    def on_poll(report: PollReport) -> None:
+        metrics.observe_poll(
+            ok=report.ok, not_modified=report.not_modified, new_items=report.ingested
+        )
+
     runner = Runner(
         app.uow_factory,
         poller,
@@ -300,12 +396,26 @@ def build_runner(settings: Settings, app: App, *, clock: Clock = utc_now) -> Run
         services=services,
         config=RunnerConfig(
             tick=timedelta(seconds=settings.poll_tick_s),
+            lease=timedelta(seconds=settings.feed_lease_s),
             max_concurrent_polls=settings.max_concurrent_fetches,
             recheck=settings.recheck_articles,
             delivery_tick=timedelta(seconds=settings.delivery_tick_s),
             max_concurrent_deliveries=settings.delivery_concurrency,
+            health_tick=timedelta(seconds=settings.health_tick_s),
+            poll_feeds=works,
         ),
         clock=clock,
         delivery=delivery,
+        health=health.check,
+        on_poll=on_poll,
     )
-    return Running(runner=runner, fetcher=fetcher, drop=drop, commands=commands, chat=chat)
+    return Running(
+        runner=runner,
+        fetcher=fetcher,
+        drop=drop,
+        commands=commands,
+        chat=chat,
+        gateway=gateway,
+        health=health,
+        status=status,
+    )

@@ -172,6 +172,8 @@ async def _run(settings: Settings, db_url: str | None, fmt: str) -> int:
     app = await build_app(settings, db_url=db_url, sinks=sinks)
     running = build_runner(settings, app)
     try:
+        if running.chat is not None:
+            await running.chat.open()
         if running.chat is not None and running.chat.webhooks:
             await subscribe_webhooks(settings, app, running.chat)
         if settings.feeds_file is not None:
@@ -185,7 +187,7 @@ async def _run(settings: Settings, db_url: str | None, fmt: str) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, running.runner.stop)
         where = f", drop folder {running.drop.root}" if running.drop else ""
-        err.print(Text(f"claimwatch running{where}; Ctrl-C stops"))
+        err.print(Text(f"claimwatch running as {settings.role}{where}; Ctrl-C stops"))
         await running.runner.run()
     finally:
         await running.close()
@@ -286,6 +288,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--format", choices=["text", "jsonl"], default="text")
     run.add_argument("--drop-dir", type=Path, help="watch this folder (CLAIMWATCH_DROP_DIR)")
     run.add_argument("--feeds-file", type=Path, help="TOML feeds to add (CLAIMWATCH_FEEDS_FILE)")
+    run.add_argument(
+        "--role",
+        choices=["all", "worker", "gateway"],
+        help="all (default): everything in one process; worker: feeds, drop folder and "
+        "delivery; gateway: the chat connections and commands (CLAIMWATCH_ROLE)",
+    )
 
     f = sub.add_parser("feeds", help="manage the polled feeds")
     f.add_argument("--db", dest="db_url")
@@ -306,18 +314,37 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _configure_logging(settings: Settings) -> None:
+    """Plain lines for people, or one JSON object per line for a log pipeline."""
+    handler = logging.StreamHandler(sys.stderr)
+    if settings.log_format == "json":
+        from pythonjsonlogger.json import JsonFormatter
+
+        handler.setFormatter(
+            JsonFormatter(
+                "%(asctime)s %(levelname)s %(name)s %(message)s",
+                rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+                timestamp=False,
+            )
+        )
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(
+        level=getattr(logging, settings.log_level.upper(), logging.WARNING), handlers=[handler]
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings()
-    logging.basicConfig(
-        level=getattr(logging, settings.log_level.upper(), logging.WARNING),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    _configure_logging(settings)
     # These log request URLs, and webhook URLs (Discord's, Slack's) *are* secrets; the
     # scheduler logs every tick. Their warnings still come through.
     for noisy in ("httpx", "httpcore", "apscheduler", "slack_sdk", "aiohttp.access"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.root.level))
+    # "Execution of job … skipped: maximum number of running instances reached" is a
+    # tick finding the previous one still busy, which is how the runner means it.
+    logging.getLogger("apscheduler.scheduler").setLevel(max(logging.ERROR, logging.root.level))
     if args.command == "replay":
         return asyncio.run(_replay(args.paths, args.db_url, args.format, settings))
     if args.command == "extract":
@@ -332,6 +359,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             overrides["drop_dir"] = args.drop_dir
         if args.feeds_file is not None:
             overrides["feeds_file"] = args.feeds_file
+        if args.role is not None:
+            overrides["role"] = args.role
         settings = settings.model_copy(update=overrides)
         return asyncio.run(_run(settings, args.db_url, args.format))
     if args.command == "feeds":

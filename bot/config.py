@@ -72,6 +72,11 @@ class Settings(BaseSettings):
         default=True, description="Re-fetch young articles of tracked stories to catch edits"
     )
     poll_tick_s: float = Field(default=1.0, gt=0, description="How often due feeds are looked for")
+    feed_lease_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="A feed claimed by a worker that dies is polled by another after this",
+    )
     worker_id: str | None = Field(default=None, description="Lease owner name (default: unique)")
 
     # --- chat: adapters, delivery -------------------------------------------------
@@ -134,9 +139,31 @@ class Settings(BaseSettings):
         default=0.5, gt=0, description="How often the outbox is looked at for due rows"
     )
 
+    # --- deployment: roles, observability ---------------------------------------------
+    role: str = Field(
+        default="all",
+        description="all (one process does everything), worker (feeds, drop folder, "
+        "delivery) or gateway (chat connections and commands)",
+    )
+    gateway_retry_s: float = Field(
+        default=5.0, gt=0, description="How often a standby gateway tries to take over"
+    )
+    metrics_port: int | None = Field(
+        default=None, ge=0, le=65535, description="Serve /metrics and /healthz here (unset: off)"
+    )
+    metrics_host: str = Field(default="127.0.0.1", description="Listen address for /metrics")
+    log_format: str = Field(default="text", description="text or json (one object per line)")
+    health_tick_s: float = Field(default=30.0, gt=0, description="How often health is checked")
+    max_delivery_lag_s: float = Field(
+        default=600.0, gt=0, description="Unsent alert older than this: bot unhealthy"
+    )
+
     @property
     def adapter_names(self) -> list[str]:
         return [a.strip().lower() for a in self.adapters.split(",") if a.strip()]
+
+
+ROLES = ("all", "worker", "gateway")
 
 
 def chat_problems(settings: Settings) -> list[str]:
@@ -178,4 +205,8 @@ def chat_problems(settings: Settings) -> list[str]:
             problems.append(f"CLAIMWATCH_{key.upper()} must be an http(s) URL")
     if settings.webhook_min_severity not in ("low", "medium", "high", "critical"):
         problems.append("CLAIMWATCH_WEBHOOK_MIN_SEVERITY must be low, medium, high or critical")
+    if settings.role not in ROLES:
+        problems.append(f"CLAIMWATCH_ROLE must be one of {', '.join(ROLES)}, not {settings.role!r}")
+    if settings.log_format not in ("text", "json"):
+        problems.append(f"CLAIMWATCH_LOG_FORMAT must be text or json, not {settings.log_format!r}")
     return problems

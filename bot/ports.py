@@ -7,7 +7,7 @@ alert sinks. Nothing here knows about SQL, HTTP or a chat platform.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -122,6 +122,9 @@ class FeedRepository(Protocol):
         """
 
     async def remove(self, feed_id: str) -> bool: ...
+
+    async def renew_lease(self, feed_id: str, owner: str, until: datetime) -> bool:
+        """Extend ``owner``'s lease on a feed being polled; False if it is no longer theirs."""
 
     async def claim_due(
         self, *, now: datetime, owner: str, lease: timedelta, limit: int
@@ -260,6 +263,23 @@ class OutboxRepository(Protocol):
     async def save_thread(self, thread: StoryThread, now: datetime) -> None: ...
 
 
+class HealthRepository(Protocol):
+    """Open health episodes (one row per problem) and the aggregates the check reads."""
+
+    async def open_episode(self, problem: str, since: datetime, message: str) -> bool:
+        """Record that ``problem`` began; False (nothing written) if it is already open."""
+
+    async def close_episode(self, problem: str) -> datetime | None:
+        """End ``problem``'s episode; its start, or None if none was open."""
+
+    async def open_episodes(self) -> dict[str, datetime]: ...
+
+    async def feeds_by_state(self) -> dict[str, int]: ...
+
+    async def delivery_backlog(self) -> tuple[int, datetime | None]:
+        """Unsent outbox rows and when the oldest was written."""
+
+
 class UnitOfWork(Protocol):
     """One transaction over all repositories (cosmicpython's Unit of Work)."""
 
@@ -288,6 +308,9 @@ class UnitOfWork(Protocol):
 
     @property
     def outbox(self) -> OutboxRepository: ...
+
+    @property
+    def health(self) -> HealthRepository: ...
 
     async def __aenter__(self) -> Self: ...
 
@@ -324,6 +347,9 @@ class UnitOfWork(Protocol):
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+AdminPublisher = Callable[[Sequence[AdminAlert]], Awaitable[None]]
+"""Hands committed admin alerts on (``MessageBus.publish_admin``)."""
 
 
 class AlertSink(Protocol):

@@ -413,3 +413,17 @@ class StoryThreadRow(Base):
     root_message_id: Mapped[str] = mapped_column(String)
     thread_id: Mapped[str | None] = mapped_column(String)
     created_at: Mapped[datetime]
+
+
+class HealthEpisodeRow(Base):
+    """An open health problem of the deployment (see ``bot.domain.health``).
+
+    The row exists while the problem lasts: inserting it is how exactly one worker
+    raises the "unhealthy" admin alert, deleting it how exactly one says it is over.
+    """
+
+    __tablename__ = "health_episodes"
+
+    problem: Mapped[str] = mapped_column(String, primary_key=True)
+    since: Mapped[datetime]
+    message: Mapped[str] = mapped_column(Text)

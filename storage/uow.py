@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.delivery_repositories import SqlOutboxRepository, SqlSubscriptionRepository
 from storage.engine import SQLITE_BEGIN_OPTION
+from storage.health_repositories import SqlHealthRepository
 from storage.repositories import (
     WROTE,
     SqlAlertRepository,
@@ -46,6 +47,7 @@ class SqlUnitOfWork:
     watches: SqlWatchRepository
     subscriptions: SqlSubscriptionRepository
     outbox: SqlOutboxRepository
+    health: SqlHealthRepository
 
     def __init__(
         self,
@@ -77,6 +79,7 @@ class SqlUnitOfWork:
         self.watches = SqlWatchRepository(session)
         self.subscriptions = SqlSubscriptionRepository(session)
         self.outbox = SqlOutboxRepository(session)
+        self.health = SqlHealthRepository(session)
         return self
 
     async def __aexit__(

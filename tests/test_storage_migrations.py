@@ -22,8 +22,9 @@ from storage.tables import ArticleVersionRow, Base
 CORE_TABLES = {"articles", "article_versions", "figures", "statements", "stories", "alerts"}
 SOURCE_TABLES = {"feeds", "feed_items", "watches", "fingerprints", "admin_alerts"}
 DELIVERY_TABLES = {"subscriptions", "mutes", "digests", "deliveries", "story_threads"}
-TABLES = CORE_TABLES | SOURCE_TABLES | DELIVERY_TABLES
-HEAD = "0003_delivery"
+HEALTH_TABLES = {"health_episodes"}
+TABLES = CORE_TABLES | SOURCE_TABLES | DELIVERY_TABLES | HEALTH_TABLES
+HEAD = "0004_health"
 
 
 def _tables(conn: Connection) -> set[str]:

@@ -56,6 +56,34 @@ def is_admin(interaction: discord.Interaction, admin_roles: Sequence[str]) -> bo
     return False
 
 
+def _client() -> discord.Client:
+    intents = discord.Intents.none()
+    intents.guilds = True
+    return discord.Client(
+        intents=intents,
+        allowed_mentions=MENTIONS_OFF,
+        # Waits longer than this come back to us as RateLimited (the outbox waits
+        # instead of a send blocking a delivery slot).
+        max_ratelimit_timeout=30.0,
+    )
+
+
+class DiscordSender:
+    """REST only, no gateway: how workers send alerts (any number of them may)."""
+
+    def __init__(self, *, token: str, admin_channel: int | None = None) -> None:
+        self._token = token
+        self.client = _client()
+        self.transport = DiscordTransport(self.client, admin_channel=admin_channel)
+
+    async def open(self) -> None:
+        """Log in over HTTP (checks the token); no gateway connection is made."""
+        await self.client.login(self._token)
+
+    async def aclose(self) -> None:
+        await self.client.close()
+
+
 class DiscordBot:
     """A ``Service`` for the runner: connects, registers commands, answers them."""
 
@@ -72,15 +100,7 @@ class DiscordBot:
         self._token = token
         self._guild_id = guild_id
         self._admin_roles = list(admin_roles)
-        intents = discord.Intents.none()
-        intents.guilds = True
-        self.client = discord.Client(
-            intents=intents,
-            allowed_mentions=MENTIONS_OFF,
-            # Waits longer than this come back to us as RateLimited (the outbox waits
-            # instead of a send blocking a delivery slot).
-            max_ratelimit_timeout=30.0,
-        )
+        self.client = _client()
         self.tree = app_commands.CommandTree(self.client)
         self.tree.add_command(self._group())
         self.client.setup_hook = self._setup  # type: ignore[method-assign]

@@ -58,7 +58,9 @@ def translate(exc: BaseException) -> DeliveryError:
         detail = f"HTTP {exc.status} {exc.code}: {one_line(exc.text)[:200]}"
         if exc.status == 429:
             return RateLimited(5.0, detail)
-        if exc.status >= 500:
+        if exc.status >= 500 or exc.status == 401:
+            # 401 is our token (revoked, or not logged in yet), not this message: the
+            # row must wait for an operator, never be dropped.
             return TransientFailure(detail)
         if exc.code in GONE_CODES or exc.status in (403, 404):
             return ChannelGone(detail)

@@ -25,6 +25,8 @@ class AdminKind(StrEnum):
     FEED_DISABLED = "feed_disabled"
     FEED_RECOVERED = "feed_recovered"
     CHANNEL_GONE = "channel_gone"
+    UNHEALTHY = "unhealthy"
+    HEALTHY_AGAIN = "healthy_again"
 
 
 _SEVERITY = {
@@ -32,6 +34,8 @@ _SEVERITY = {
     AdminKind.FEED_DISABLED: Severity.HIGH,
     AdminKind.FEED_RECOVERED: Severity.LOW,
     AdminKind.CHANNEL_GONE: Severity.HIGH,
+    AdminKind.UNHEALTHY: Severity.HIGH,
+    AdminKind.HEALTHY_AGAIN: Severity.LOW,
 }
 
 
@@ -74,6 +78,17 @@ class AdminAlert:
             "paused and its queued alerts dropped. Subscribe again once the bot can post there."
         )
         return cls(AdminKind.CHANNEL_GONE, Severity.HIGH, channel, message, at, reason)
+
+    @classmethod
+    def health(cls, problem: str, message: str, since: datetime, *, over: bool) -> AdminAlert:
+        """An episode of a health problem opening (or, ``over``, closing).
+
+        Keyed by the episode's start, which every worker reads from the database,
+        so the same episode never alerts twice.
+        """
+        if over:
+            return cls(AdminKind.HEALTHY_AGAIN, Severity.LOW, problem, message, since)
+        return cls(AdminKind.UNHEALTHY, Severity.HIGH, problem, message, since)
 
     def as_record(self) -> dict[str, object]:
         return {

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Sequence
 
 from bot.domain.admin import AdminAlert
+from bot.metrics import Metrics
 from bot.ports import AlertSink
 from bot.service.ingest import IngestArticle, Ingestor, IngestResult
 
@@ -20,15 +21,20 @@ log = logging.getLogger(__name__)
 
 
 class MessageBus:
-    def __init__(self, ingest: Ingestor, sinks: Sequence[AlertSink] = ()) -> None:
+    def __init__(
+        self, ingest: Ingestor, sinks: Sequence[AlertSink] = (), metrics: Metrics | None = None
+    ) -> None:
         self._ingest = ingest
         self._sinks = list(sinks)
+        self.metrics = metrics
 
     def add_sink(self, sink: AlertSink) -> None:
         self._sinks.append(sink)
 
     async def handle(self, command: IngestArticle) -> IngestResult:
         result = await self._ingest(command)
+        if self.metrics is not None:
+            self.metrics.observe_ingest(result.outcome.value, [a.type.value for a in result.alerts])
         if result.alerts:
             for sink in self._sinks:
                 try:
@@ -42,6 +48,9 @@ class MessageBus:
         """Hand committed admin alerts to every sink; a failing sink is only logged."""
         if not alerts:
             return
+        if self.metrics is not None:
+            for alert in alerts:
+                self.metrics.admin_alerts.labels(kind=alert.kind.value).inc()
         for sink in self._sinks:
             try:
                 await sink.publish_admin(alerts)

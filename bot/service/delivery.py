@@ -22,7 +22,7 @@ because the attempt is *uncertain*, asks the platform before posting again.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -30,7 +30,9 @@ from bot.clock import Clock, utc_now
 from bot.domain.admin import AdminAlert
 from bot.domain.alerts import Alert
 from bot.domain.delivery import Channel, Delivery, Digest, RetryPolicy, StoryCard, StoryThread
+from bot.metrics import Metrics
 from bot.ports import (
+    AdminPublisher,
     ChannelGone,
     ChatTransport,
     DeliveryError,
@@ -43,8 +45,6 @@ from bot.ports import (
 from bot.service.queries import story_card
 
 log = logging.getLogger(__name__)
-
-AdminPublisher = Callable[[Sequence[AdminAlert]], Awaitable[None]]
 
 DIGEST_MAX = 40
 """At most this many alerts in one digest message; the rest go in the next one."""
@@ -69,8 +69,10 @@ class DeliveryWorker:
         clock: Clock = utc_now,
         config: DeliveryConfig = DeliveryConfig(),
         on_admin: AdminPublisher | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._uow_factory = uow_factory
+        self._metrics = metrics
         self._transports = dict(transports)
         self._owner = owner
         self._clock = clock
@@ -144,6 +146,8 @@ class DeliveryWorker:
                 await uow.outbox.save_thread(opened, now)
             await uow.commit()
         self.sent += 1
+        if self._metrics is not None:
+            self._metrics.observe_delivery(delivery, now)
 
     async def _refresh_card(
         self, transport: ChatTransport, thread: StoryThread, card: StoryCard
@@ -156,6 +160,8 @@ class DeliveryWorker:
 
     async def _failed(self, delivery: Delivery, exc: DeliveryError) -> None:
         now = self._clock()
+        if self._metrics is not None:
+            self._metrics.observe_delivery_failure(delivery.channel.platform, _failure_kind(exc))
         if isinstance(exc, ChannelGone):
             await self.channel_gone(delivery.channel, str(exc))
             return
@@ -242,6 +248,16 @@ class DeliveryWorker:
             await uow.begin_write()
             await uow.outbox.release(self._owner)
             await uow.commit()
+
+
+def _failure_kind(exc: DeliveryError) -> str:
+    if isinstance(exc, RateLimited):
+        return "rate_limited"
+    if isinstance(exc, ChannelGone):
+        return "gone"
+    if isinstance(exc, MessageRejected):
+        return "rejected"
+    return "transient"
 
 
 def _next_digest(digest: Digest, now: datetime) -> datetime:

@@ -58,14 +58,18 @@ def worker_id() -> str:
 class RunnerConfig:
     tick: timedelta = timedelta(seconds=1)
     recheck_tick: timedelta = timedelta(seconds=15)
-    health_tick: timedelta = timedelta(minutes=1)
+    health_tick: timedelta = timedelta(seconds=30)
     max_concurrent_polls: int = 50
     max_concurrent_rechecks: int = 8
     lease: timedelta = timedelta(minutes=5)
     """Longer than any poll can take (the fetch deadline bounds it); a dead worker's
     feeds become due for others once it passes."""
+    max_renewals: int = 30
+    """A poll may hold its feed for up to ``lease × (1 + max_renewals / 3)``."""
     shutdown_grace: timedelta = timedelta(seconds=10)
     recheck: bool = True
+    poll_feeds: bool = True
+    """False for a gateway-only process: it answers commands and leaves the work to workers."""
     delivery_tick: timedelta = timedelta(seconds=0.5)
     digest_tick: timedelta = timedelta(seconds=15)
     max_concurrent_deliveries: int = 4
@@ -155,6 +159,7 @@ class Runner:
         clock: Clock = utc_now,
         on_poll: Callable[[PollReport], None] | None = None,
         delivery: DeliveryWorker | None = None,
+        health: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self._uow_factory = uow_factory
         self._poller = poller
@@ -172,6 +177,7 @@ class Runner:
             "recheck", config.max_concurrent_rechecks, self._claim_watches, self._check
         )
         self._delivery = delivery
+        self._health_check = health
         self.deliveries: _Pool[Delivery] | None = (
             _Pool("deliver", config.max_concurrent_deliveries, delivery.claim, delivery.deliver)
             if delivery is not None
@@ -188,10 +194,45 @@ class Runner:
         return feeds
 
     async def _poll(self, feed: Feed) -> PollReport:
-        report = await self._poller.poll(feed)
+        done = asyncio.Event()
+        renewal = asyncio.create_task(self._keep_leased(feed.id, done), name="feed-lease")
+        try:
+            report = await self._poller.poll(feed)
+        finally:
+            # Not cancel(): a renewal half-way through its transaction finishes first.
+            done.set()
+            await asyncio.gather(renewal, return_exceptions=True)
         if self._on_poll is not None:
             self._on_poll(report)
         return report
+
+    async def _keep_leased(self, feed_id: str, done: asyncio.Event) -> None:
+        """Renew the lease every third of its length while a poll runs.
+
+        So the lease can be short (a dead worker's feeds are taken over quickly)
+        and still never expire under a live poll that is slow (a big feed, a busy
+        database): otherwise another worker would poll the same feed meanwhile.
+        Renewal stops after ``max_renewals``: a poll that hangs that long is a bug,
+        and the feed should go to someone else.
+        """
+        lease = self._config.lease
+        # (The poll signals ``done``; until then, renew every third of the lease.)
+        for _ in range(self._config.max_renewals):
+            try:
+                await asyncio.wait_for(done.wait(), lease.total_seconds() / 3)
+                return
+            except TimeoutError:
+                pass
+            try:
+                async with self._uow_factory() as uow:
+                    await uow.begin_write()
+                    held = await uow.feeds.renew_lease(feed_id, self._owner, self._clock() + lease)
+                    await uow.commit()
+            except Exception:
+                log.warning("feed %s: renewing the lease failed; trying again", feed_id)
+                continue
+            if not held:
+                return
 
     async def _claim_watches(self, n: int) -> Sequence[WatchedArticle]:
         async with self._uow_factory() as uow:
@@ -206,14 +247,14 @@ class Runner:
         return await self._rechecker.check(watch) if self._rechecker else None
 
     async def _health(self) -> None:
+        """The health check (admin alerts, gauges), then a log line about this process."""
+        if self._health_check is not None:
+            await self._health_check()
         async with self._uow_factory() as uow:
-            feeds = await uow.feeds.all()
-        by_state: dict[str, int] = {}
-        for feed in feeds:
-            by_state[feed.state.value] = by_state.get(feed.state.value, 0) + 1
+            by_state = await uow.health.feeds_by_state()
         log.info(
             "health: %d feed(s) %s; %d poll(s) in flight, %d done",
-            len(feeds),
+            sum(by_state.values()),
             by_state,
             len(self.feeds.tasks),
             self.feeds.completed,
@@ -257,15 +298,16 @@ class Runner:
         scheduler = AsyncIOScheduler(timezone="UTC")
         now = self._clock()
         common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 30}
-        scheduler.add_job(
-            self._tracked(self.feeds.pump),
-            "interval",
-            seconds=self._config.tick.total_seconds(),
-            next_run_time=now,
-            id="feeds",
-            **common,
-        )
-        if self._rechecker is not None and self._config.recheck:
+        if self._config.poll_feeds:
+            scheduler.add_job(
+                self._tracked(self.feeds.pump),
+                "interval",
+                seconds=self._config.tick.total_seconds(),
+                next_run_time=now,
+                id="feeds",
+                **common,
+            )
+        if self._rechecker is not None and self._config.recheck and self._config.poll_feeds:
             scheduler.add_job(
                 self._tracked(self.rechecks.pump),
                 "interval",
@@ -294,6 +336,7 @@ class Runner:
             self._tracked(self._health),
             "interval",
             seconds=self._config.health_tick.total_seconds(),
+            next_run_time=now,
             id="health",
             **common,
         )
