@@ -24,7 +24,7 @@ SOURCE_TABLES = {"feeds", "feed_items", "watches", "fingerprints", "admin_alerts
 DELIVERY_TABLES = {"subscriptions", "mutes", "digests", "deliveries", "story_threads"}
 HEALTH_TABLES = {"health_episodes"}
 TABLES = CORE_TABLES | SOURCE_TABLES | DELIVERY_TABLES | HEALTH_TABLES
-HEAD = "0004_health"
+HEAD = "0005_claim_indexes"
 
 
 def _tables(conn: Connection) -> set[str]:
