@@ -150,15 +150,38 @@ def _unique_target(folder: Path, name: str) -> Path:
     raise FileExistsError(errno.EEXIST, "no free name", str(folder / name))
 
 
+def _linked_into(src: Path, folder: Path) -> Path | None:
+    """The name ``src`` already has in ``folder`` (same inode), if it has one."""
+    try:
+        st = src.lstat()
+    except OSError:
+        return None
+    if st.st_nlink < 2:  # the common case: no other name anywhere
+        return None
+    for candidate in (folder / src.name, *folder.iterdir()):
+        try:
+            other = candidate.lstat()
+        except OSError:
+            continue
+        if (other.st_ino, other.st_dev) == (st.st_ino, st.st_dev):
+            return candidate
+    return None
+
+
 def _move_no_overwrite(src: Path, folder: Path) -> Path:
     """Move ``src`` into ``folder`` without ever replacing an existing file; return the target.
 
     ``os.rename`` silently replaces on POSIX, so the move is a hard link (which fails
     if the target exists) followed by unlinking the source. A crash between the two
-    leaves the file in both places: it is re-ingested (a no-op) and moved again under
-    another name, never lost. File systems without hard links fall back to
+    leaves the file in both places (one inode, two names): it is re-ingested (a no-op)
+    and the interrupted move is finished by unlinking the source, so no second copy is
+    filed and nothing is lost. File systems without hard links fall back to
     check-then-rename, which is safe against ourselves because moves are serialised.
     """
+    linked = _linked_into(src, folder)
+    if linked is not None:
+        os.unlink(src)
+        return linked
     for _ in range(100):
         target = _unique_target(folder, src.name)
         try:
@@ -195,7 +218,8 @@ class DropFolder:
     """One drop folder: reads each dropped file, hands its articles to ``ingest``, files it.
 
     ``process_file`` and ``scan`` may be called from several tasks (watcher events and
-    polling); a lock serialises them so one file is never read or moved twice at once.
+    polling); a lock serialises them so one file is never read or moved twice at once,
+    and a scan keeps it for its whole batch so files go oldest first across both paths.
     """
 
     def __init__(
@@ -257,19 +281,25 @@ class DropFolder:
 
         Completeness is checked for the whole batch at once (one pause, not one per file),
         so a backlog of thousands of files does not cost thousands of pauses.
+
+        The batch holds the lock from start to end: a file announced by an event meanwhile
+        waits for the older files listed before it instead of slipping in between them
+        (after a restart, a backlog and newly dropped files would otherwise interleave,
+        and a toll update could be ingested before the report it updates).
         """
         paths = self.candidates()
         if not paths:
             return []
-        before = {path: _snapshot(path) for path in paths}
-        await asyncio.sleep(self.settle_interval)
         outcomes: list[DropOutcome] = []
-        for path in paths:
-            not_ready = self._not_complete(path, before[path], _snapshot(path))
-            if not_ready is not None:
-                outcomes.append(not_ready)
-                continue
-            outcomes.append(await self.process_file(path, wait_until_complete=False))
+        async with self._lock:
+            before = {path: _snapshot(path) for path in paths}
+            await asyncio.sleep(self.settle_interval)
+            for path in paths:
+                not_ready = self._not_complete(path, before[path], _snapshot(path))
+                if not_ready is not None:
+                    outcomes.append(not_ready)
+                    continue
+                outcomes.append(await self._process_locked(path))
         return outcomes
 
     async def process_file(self, path: Path, *, wait_until_complete: bool = True) -> DropOutcome:
