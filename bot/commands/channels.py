@@ -33,7 +33,8 @@ def parse_duration(text: str) -> timedelta:
     if not parts or "".join(n + u for n, u in parts) != cleaned:
         raise CommandError(f"cannot read the duration {text[:20]!r}: use e.g. 30m, 2h, 1d")
     seconds = sum(float(n) * _UNIT[u] for n, u in parts)
-    if seconds <= 0 or seconds > 366 * 86400:
+    # below a microsecond ("0.0000001s") a timedelta is 0
+    if not 1e-6 <= seconds <= 366 * 86400:
         raise CommandError("a duration must be more than 0 and at most a year")
     return timedelta(seconds=seconds)
 

@@ -23,10 +23,13 @@ def canonical_url(url: str) -> str:
     Lower-cases scheme and host, drops fragments, default ports, tracking parameters
     and a trailing slash, and sorts the remaining query parameters.
     """
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:  # "https://[oops/", "http://host:99999/": no canonical form, keep it
+        return url.strip()
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
-    port = parts.port
     if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
         host = f"{host}:{port}"
     query = sorted(

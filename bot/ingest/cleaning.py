@@ -187,6 +187,7 @@ def _normalise(text: str) -> str:
     text = _INLINE_SPACE.sub(" ", text)
     text = text.translate(_INVISIBLE)
     text = _CONTROL.sub("", text)
+    text = _INLINE_SPACE.sub(" ", text)  # spaces the removed characters left side by side
     return unicodedata.normalize("NFC", text)
 
 

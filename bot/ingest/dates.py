@@ -43,7 +43,7 @@ def parse_datetime(value: object) -> datetime | None:
         return None
     try:
         return to_utc(datetime.fromisoformat(text))
-    except ValueError:
+    except (ValueError, OverflowError):  # "0001-01-01T00:00+01:00" is before year 1 in UTC
         pass
     try:
         return to_utc(parsedate_to_datetime(text))

@@ -97,7 +97,16 @@ def read_feed(
     headers = (
         {"content-location": feed_url, "content-type": "application/xml"} if feed_url else None
     )
-    parsed: Any = feedparser.parse(data, response_headers=headers)
+    try:
+        parsed: Any = feedparser.parse(data, response_headers=headers)
+    except (ValueError, LookupError, OverflowError) as exc:
+        # feedparser on garbage: an encoding name with a NUL, a character reference
+        # beyond any integer (&#99999999999999999999;)…
+        detail = " ".join(str(exc).split())[:120]
+        raise FeedReadError(
+            f"not a readable RSS/Atom feed: its encoding or markup is broken ({detail})",
+            source=where,
+        ) from None
     bozo_reason = str(parsed.get("bozo_exception") or "malformed XML") if parsed.bozo else None
     entries: list[Any] = list(parsed.entries)
     if not entries and (parsed.bozo or not parsed.get("version")):
@@ -150,13 +159,14 @@ MAX_ENTRY_CHARS = 200_000
 
 def _item(entry: Any, index: int, outlet: str, provenance: str, where: str | None) -> FeedItem:
     link = _plain_str(entry.get("link")) or None
-    if link is not None and not link.lower().startswith(("http://", "https://")):
-        link = None  # javascript:, data:, file: … are never article links
     guid = _plain_str(entry.get("id")) or None
     if link is None and guid and entry.get("guidislink"):
         link = guid
+    if link is not None and not link.lower().startswith(("http://", "https://")):
+        link = None  # javascript:, data:, file: … are never article links
     title = _title(entry) or None
-    label = f"entry {index}" + (f" ({title!r})" if title else "")
+    short = title if title is None or len(title) <= 80 else title[:80] + "…"
+    label = f"entry {index}" + (f" ({short!r})" if short else "")
     if guid is None and link is None:
         raise FeedReadError(f"{label} has neither a guid nor a link", source=where)
     text, summary_only = _entry_text(entry)

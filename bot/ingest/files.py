@@ -76,6 +76,8 @@ _JSON_KEYS: dict[str, tuple[str, ...]] = {
     ),
 }
 _JSON_LIST_KEYS = ("articles", "items", "entries", "data", "results")
+_JSON_MAX_DEPTH = 32
+"""Text nested deeper than this in an article's fields is ignored (and recursion bounded)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,6 +243,8 @@ def _load_json(path: Path, data: bytes) -> Any:
         ) from exc
     except RecursionError as exc:
         raise ArticleReadError(path, "broken JSON: nested too deeply") from exc
+    except ValueError as exc:  # a number of more than 4,300 digits
+        raise ArticleReadError(path, f"unreadable JSON: {str(exc).split(';')[0]}") from exc
 
 
 def _json_items(value: Any) -> list[Any] | None:
@@ -264,24 +268,27 @@ def _json_field(obj: Mapping[str, Any], name: str) -> Any:
     return None
 
 
-def _json_string(value: Any) -> str | None:
+def _json_string(value: Any, depth: int = 0) -> str | None:
     if isinstance(value, str):
         return value.strip() or None
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
-    if isinstance(value, Mapping):  # {"name": "Reuters"}, WordPress {"rendered": "..."}
+    if isinstance(value, Mapping) and depth < _JSON_MAX_DEPTH:
+        # {"name": "Reuters"}, WordPress {"rendered": "..."}
         for key in ("name", "title", "rendered", "value", "href", "url"):
-            found = _json_string(value.get(key))
+            found = _json_string(value.get(key), depth + 1)
             if found:
                 return found
     return None
 
 
-def _json_text(value: Any) -> str:
+def _json_text(value: Any, depth: int = 0) -> str:
     if isinstance(value, list):
-        parts = [_json_text(v) for v in value]
+        if depth >= _JSON_MAX_DEPTH:
+            return ""
+        parts = [_json_text(v, depth + 1) for v in value]
         return "\n\n".join(p for p in parts if p)
-    text = _json_string(value) or ""
+    text = _json_string(value, depth) or ""
     if _LOOKS_HTML.search(text):
         return html_fragment_to_text(text)
     return text

@@ -153,6 +153,10 @@ def load_manifest(path: Path) -> dict[str, ArticleHints]:
         ) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ArticleReadError(path, f"manifest: broken TOML: {exc}") from exc
+    except RecursionError as exc:
+        raise ArticleReadError(path, "manifest: nested too deeply") from exc
+    except ValueError as exc:  # a number of more than 4,300 digits
+        raise ArticleReadError(path, f"manifest: {str(exc).split(';')[0]}") from exc
     if isinstance(raw, Mapping) and isinstance(raw.get("files"), Mapping):
         raw = raw["files"]
     if not isinstance(raw, Mapping):
@@ -160,19 +164,19 @@ def load_manifest(path: Path) -> dict[str, ArticleHints]:
     hints: dict[str, ArticleHints] = {}
     for name, details in raw.items():
         if not isinstance(details, Mapping):
-            raise ArticleReadError(path, f"manifest: the entry for {name!r} is not an object")
+            raise ArticleReadError(path, f"manifest: the entry for {_short(name)} is not an object")
         unknown = set(details) - _MANIFEST_KEYS
         if unknown:
             raise ArticleReadError(
                 path,
-                f"manifest: unknown keys {sorted(unknown)} for {name!r} "
+                f"manifest: unknown keys {_short(sorted(unknown))} for {_short(name)} "
                 f"(allowed: {sorted(_MANIFEST_KEYS)})",
             )
         published_raw = details.get("published")
         published = parse_datetime(published_raw)
         if published_raw not in (None, "") and published is None:
             raise ArticleReadError(
-                path, f"manifest: unreadable date {published_raw!r} for {name!r}"
+                path, f"manifest: unreadable date {_short(published_raw)} for {_short(name)}"
             )
         hints[str(name)] = ArticleHints(
             outlet=_opt_str(details.get("outlet")),
@@ -188,6 +192,12 @@ def looks_like_feed(head: bytes) -> bool:
     """Whether the first bytes of a file look like an RSS/Atom/RDF document."""
     start = head[:_SNIFF_BYTES].lstrip(b"\xef\xbb\xbf \t\r\n")
     return start.startswith(b"<") and bool(_FEED_ROOT.search(start))
+
+
+def _short(value: object, limit: int = 60) -> str:
+    """``repr(value)``, cut to about ``limit`` characters for an error message."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _opt_str(value: object) -> str | None:

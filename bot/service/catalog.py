@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import math
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -23,6 +24,7 @@ from bot.domain.feeds import Feed, FeedState, paused, resumed
 from bot.fetching import FetchError, address_allowed, address_class, check_url
 from bot.ports import UnitOfWorkFactory
 
+MAX_INTERVAL = timedelta(days=366)
 _LOCAL_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
 
 
@@ -74,6 +76,12 @@ class FeedCatalog:
     def _interval(self, seconds: float | None) -> timedelta:
         if seconds is None:
             return self._config.default_interval
+        if not math.isfinite(seconds) or seconds > MAX_INTERVAL.total_seconds():
+            # nan, inf and 1e20 would not fit a timedelta, and next_poll_at must fit a datetime
+            raise FeedCommandError(
+                f"interval {seconds:g}s is not a number of seconds up to "
+                f"{MAX_INTERVAL.total_seconds():g} (a year)"
+            )
         interval = timedelta(seconds=seconds)
         if interval < self._config.min_interval:
             raise FeedCommandError(
