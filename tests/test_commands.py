@@ -122,3 +122,11 @@ async def test_only_admins_manage_feeds(commands: Commands) -> None:
     assert error
     text, error = await ask(commands, "feeds pause https://wire.example/rss", admin=True)
     assert not error and "paused" in text
+
+
+def test_apostrophes_inside_words_are_text_not_quotes() -> None:
+    # Phones type "’"; both it and "'" inside a word used to open an unclosed quote.
+    assert parse_command("stories Turkey’s strike") == ("stories", ("Turkey's", "strike"))
+    assert parse_command("stories Turkey's strike") == ("stories", ("Turkey's", "strike"))
+    assert parse_command("subscribe keyword 'gas leak'") == ("subscribe", ("keyword", "gas leak"))
+    assert parse_command("stories “Turkey’s strike”") == ("stories", ("Turkey's strike",))

@@ -7,11 +7,16 @@ smart quotes, stray backslashes and nonsense. Parsing never raises anything but
 
 from __future__ import annotations
 
+import re
 import shlex
 
 MAX_COMMAND_LENGTH = 2000
 
 _SMART_QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'"})
+# An apostrophe inside a word ("Turkey's", or "Turkey’s" as phones type it) is text, not
+# the start of a quoted argument: it is set aside for the split and put back after.
+_APOSTROPHE = re.compile(r"(?<=\w)['’](?=\w)")
+_KEPT = "\ue000"
 
 
 class CommandError(ValueError):
@@ -26,9 +31,10 @@ def parse_command(text: str) -> tuple[str, tuple[str, ...]]:
     if len(text) > MAX_COMMAND_LENGTH:
         raise CommandError(f"that command is too long (over {MAX_COMMAND_LENGTH} characters)")
     cleaned = "".join(ch if ch.isprintable() or ch in " \t" else " " for ch in text)
-    cleaned = cleaned.translate(_SMART_QUOTES).strip()
+    cleaned = cleaned.replace(_KEPT, " ")
+    cleaned = _APOSTROPHE.sub(_KEPT, cleaned).translate(_SMART_QUOTES).strip()
     try:
-        words = shlex.split(cleaned, posix=True)
+        words = [w.replace(_KEPT, "'") for w in shlex.split(cleaned, posix=True)]
     except ValueError as exc:
         raise CommandError(f"cannot read that command: {exc} (check the quotes)") from None
     if words and words[0].lower().lstrip("/") == "claimwatch":
