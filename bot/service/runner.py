@@ -33,6 +33,7 @@ from bot.domain.delivery import Delivery
 from bot.domain.feeds import Feed
 from bot.ports import UnitOfWorkFactory, WatchedArticle
 from bot.service.delivery import DeliveryWorker
+from bot.service.health import HealthReport
 from bot.service.polling import FeedPoller, PollReport
 from bot.service.recheck import Rechecker, RecheckReport
 
@@ -159,7 +160,7 @@ class Runner:
         clock: Clock = utc_now,
         on_poll: Callable[[PollReport], None] | None = None,
         delivery: DeliveryWorker | None = None,
-        health: Callable[[], Awaitable[object]] | None = None,
+        health: Callable[[], Awaitable[HealthReport]] | None = None,
     ) -> None:
         self._uow_factory = uow_factory
         self._poller = poller
@@ -248,10 +249,13 @@ class Runner:
 
     async def _health(self) -> None:
         """The health check (admin alerts, gauges), then a log line about this process."""
+        by_state: dict[str, int] | None = None
         if self._health_check is not None:
-            await self._health_check()
-        async with self._uow_factory() as uow:
-            by_state = await uow.health.feeds_by_state()
+            report = await self._health_check()
+            by_state = report.snapshot.feeds_by_state if report.snapshot else None
+        if by_state is None:
+            async with self._uow_factory() as uow:
+                by_state = await uow.health.feeds_by_state()
         log.info(
             "health: %d feed(s) %s; %d poll(s) in flight, %d done",
             sum(by_state.values()),
