@@ -32,6 +32,9 @@ unit: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.ingest_workers
+	$(BIN)/python -m bench.soak
+	$(BIN)/python -m bench.scale_queries
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
