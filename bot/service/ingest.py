@@ -8,6 +8,7 @@ never leaves an alert without its cause, or a cause whose alert was lost.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -79,6 +80,11 @@ class IngestConfig:
     changes: ChangeConfig = field(default_factory=ChangeConfig)
     recheck: RecheckSchedule = field(default_factory=RecheckSchedule)
     near_duplicate_threshold: float = DEFAULT_THRESHOLD
+    max_concurrent_assignments: int = 2
+    """Ingests of this process inside the story-assignment lock (or queued for it) at once.
+
+    The lock is the whole deployment's, so more would only hold more database
+    connections idle: 50 polls in flight once exhausted the connection pool."""
 
 
 class Ingestor:
@@ -96,6 +102,7 @@ class Ingestor:
         self._extract = extractor
         self._config = config
         self._clock = clock
+        self._assigning = asyncio.Semaphore(config.max_concurrent_assignments)
 
     async def __call__(self, cmd: IngestArticle) -> IngestResult:
         article = cmd.article
@@ -109,7 +116,7 @@ class Ingestor:
         extraction = self._extract(article)
         print_ = fingerprint(article.text)
         observed = Observed.of(article, cmd.arrived)
-        async with self._uow_factory() as uow:
+        async with self._assigning, self._uow_factory() as uow:
             await uow.lock_story_assignment()
             # Again under the lock: another worker may have stored it since the pre-check.
             existing = await uow.articles.get(article.id)
