@@ -123,8 +123,8 @@ class FeedRepository(Protocol):
 
     async def remove(self, feed_id: str) -> bool: ...
 
-    async def renew_lease(self, feed_id: str, owner: str, until: datetime) -> bool:
-        """Extend ``owner``'s lease on a feed being polled; False if it is no longer theirs."""
+    async def renew_leases(self, feed_ids: Sequence[str], owner: str, until: datetime) -> int:
+        """Extend ``owner``'s leases on feeds being polled; how many were still theirs."""
 
     async def claim_due(
         self, *, now: datetime, owner: str, lease: timedelta, limit: int

@@ -221,16 +221,16 @@ class SqlFeedRepository:
     async def release(self, owner: str) -> int:
         return await _release(self._session, FeedRow, owner)
 
-    async def renew_lease(self, feed_id: str, owner: str, until: datetime) -> bool:
+    async def renew_leases(self, feed_ids: Sequence[str], owner: str, until: datetime) -> int:
         _written(self._session)
         result = await self._session.execute(
             update(FeedRow)
-            .where(FeedRow.id == feed_id, FeedRow.lease_owner == owner)
+            .where(FeedRow.id.in_(list(feed_ids)), FeedRow.lease_owner == owner)
             .values(lease_expires_at=until)
             .returning(FeedRow.id)
             .execution_options(synchronize_session=False)
         )
-        return result.first() is not None
+        return len(result.all())
 
     async def item_hashes(self, feed_id: str, article_ids: Sequence[str]) -> dict[str, str]:
         found: dict[str, str] = {}

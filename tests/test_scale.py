@@ -50,7 +50,7 @@ from tests.fakes.slack_server import FakeSlack
 FEEDS = 1000
 NEWS = 10
 INTERVAL = 15.0
-LEASE = 8.0
+LEASE = 10.0
 TICK = 0.5
 DELAY = 0.2
 JITTER = 0.1  # the feeds' interval jitter (BackoffPolicy.jitter)

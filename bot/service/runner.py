@@ -23,7 +23,7 @@ import socket
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Generic, Protocol, TypeVar
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -65,8 +65,8 @@ class RunnerConfig:
     lease: timedelta = timedelta(minutes=5)
     """Longer than any poll can take (the fetch deadline bounds it); a dead worker's
     feeds become due for others once it passes."""
-    max_renewals: int = 30
-    """A poll may hold its feed for up to ``lease × (1 + max_renewals / 3)``."""
+    max_poll: timedelta = timedelta(minutes=10)
+    """A poll running longer than this is stuck: its lease is no longer renewed."""
     shutdown_grace: timedelta = timedelta(seconds=10)
     recheck: bool = True
     poll_feeds: bool = True
@@ -173,6 +173,7 @@ class Runner:
         self._stop = asyncio.Event()
         self._started = asyncio.Event()
         self._job_tasks: set[asyncio.Task[object]] = set()
+        self._polling: dict[str, datetime] = {}  # feed id → when its poll started
         self.feeds = _Pool("poll", config.max_concurrent_polls, self._claim_feeds, self._poll)
         self.rechecks = _Pool(
             "recheck", config.max_concurrent_rechecks, self._claim_watches, self._check
@@ -195,45 +196,36 @@ class Runner:
         return feeds
 
     async def _poll(self, feed: Feed) -> PollReport:
-        done = asyncio.Event()
-        renewal = asyncio.create_task(self._keep_leased(feed.id, done), name="feed-lease")
+        self._polling[feed.id] = self._clock()
         try:
             report = await self._poller.poll(feed)
         finally:
-            # Not cancel(): a renewal half-way through its transaction finishes first.
-            done.set()
-            await asyncio.gather(renewal, return_exceptions=True)
+            self._polling.pop(feed.id, None)
         if self._on_poll is not None:
             self._on_poll(report)
         return report
 
-    async def _keep_leased(self, feed_id: str, done: asyncio.Event) -> None:
-        """Renew the lease every third of its length while a poll runs.
+    async def _renew_leases(self) -> None:
+        """Renew the leases of the polls in flight: one statement every third of a lease.
 
-        So the lease can be short (a dead worker's feeds are taken over quickly)
-        and still never expire under a live poll that is slow (a big feed, a busy
-        database): otherwise another worker would poll the same feed meanwhile.
-        Renewal stops after ``max_renewals``: a poll that hangs that long is a bug,
-        and the feed should go to someone else.
+        So the lease can be short (a dead worker's feeds are taken over quickly) and
+        still never expire under a live poll that is slow (a big feed, a busy
+        database): otherwise another worker would poll the same feed meanwhile. One
+        batched UPDATE, not one per poll, so renewing never competes with the polls
+        for database connections. A poll running longer than ``max_poll`` is left
+        to expire: it is stuck, and the feed should go to someone else.
         """
-        lease = self._config.lease
-        # (The poll signals ``done``; until then, renew every third of the lease.)
-        for _ in range(self._config.max_renewals):
-            try:
-                await asyncio.wait_for(done.wait(), lease.total_seconds() / 3)
-                return
-            except TimeoutError:
-                pass
-            try:
-                async with self._uow_factory() as uow:
-                    await uow.begin_write()
-                    held = await uow.feeds.renew_lease(feed_id, self._owner, self._clock() + lease)
-                    await uow.commit()
-            except Exception:
-                log.warning("feed %s: renewing the lease failed; trying again", feed_id)
-                continue
-            if not held:
-                return
+        now = self._clock()
+        ids = [i for i, since in self._polling.items() if now - since < self._config.max_poll]
+        if not ids:
+            return
+        try:
+            async with self._uow_factory() as uow:
+                await uow.begin_write()
+                await uow.feeds.renew_leases(ids, self._owner, now + self._config.lease)
+                await uow.commit()
+        except Exception:
+            log.warning("renewing %d feed lease(s) failed; next tick retries", len(ids))
 
     async def _claim_watches(self, n: int) -> Sequence[WatchedArticle]:
         async with self._uow_factory() as uow:
@@ -303,6 +295,13 @@ class Runner:
         now = self._clock()
         common = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 30}
         if self._config.poll_feeds:
+            scheduler.add_job(
+                self._tracked(self._renew_leases),
+                "interval",
+                seconds=self._config.lease.total_seconds() / 3,
+                id="feed-leases",
+                **common,
+            )
             scheduler.add_job(
                 self._tracked(self.feeds.pump),
                 "interval",
