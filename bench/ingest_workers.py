@@ -39,6 +39,7 @@ import asyncio
 import contextlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -47,6 +48,7 @@ import time
 import urllib.request
 import uuid
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -213,9 +215,21 @@ def _measure(cluster: PgCluster, server: FeedServerProcess, n: int, tmp: Path) -
     }
 
 
+class _Stop(Exception):
+    """SIGTERM/SIGHUP: unwind, so that the workers, the feed server and the cluster stop."""
+
+
+def _raise_stop(signum: int, frame: FrameType | None) -> None:
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)  # a second signal must not cut the cleanup short
+    raise _Stop(f"signal {signum}")
+
+
 def run() -> dict[str, Any]:
     if not _pg_available():
         return {"skipped": f"no PostgreSQL binaries in {PG_BIN}"}
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _raise_stop)
     cluster, stop = _start_cluster()
     results: list[dict[str, Any]] = []
     try:
@@ -274,7 +288,11 @@ def main() -> int:
     p = argparse.ArgumentParser(prog="bench.ingest_workers")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     args = p.parse_args()
-    result = run()
+    try:
+        result = run()
+    except (_Stop, KeyboardInterrupt) as exc:
+        print(f"interrupted ({exc or 'Ctrl-C'}): workers, feed server and PostgreSQL stopped")
+        return 2
     if args.json:
         json.dump(result, sys.stdout, indent=2)
         print()

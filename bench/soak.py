@@ -562,6 +562,8 @@ class _Stop(Exception):
 
 
 def _raise_stop(signum: int, frame: FrameType | None) -> None:
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)  # a second signal must not cut the cleanup short
     raise _Stop(f"signal {signum}")
 
 
@@ -697,7 +699,11 @@ def _progress(samples: list[Sample]) -> str:
 
 
 def main() -> int:
-    return run(float(os.environ.get("SOAK_MINUTES") or DEFAULT_MINUTES))
+    try:
+        return run(float(os.environ.get("SOAK_MINUTES") or DEFAULT_MINUTES))
+    except (_Stop, KeyboardInterrupt) as exc:
+        print(f"soak interrupted ({exc or 'Ctrl-C'}): the bot and the fakes were stopped")
+        return 2
 
 
 if __name__ == "__main__":
