@@ -86,10 +86,8 @@ from types import FrameType
 from prometheus_client.parser import text_string_to_metric_families
 
 from bench.feedserver import news_item, town
-from bot.bootstrap import build_app, feed_catalog
-from bot.config import Settings
-from bot.domain.delivery import Channel, Subscription, Target
 from tests.botproc import ROOT, BotProcess
+from tests.deployment import add_feeds_and_subscribe
 from tests.fakes.slack_server import FakeSlack
 
 RESULTS = ROOT / "bench" / "results"
@@ -470,31 +468,6 @@ def analyse(samples: list[Sample], minutes: float) -> tuple[list[str], bool]:
 # -- the run -------------------------------------------------------------------------------
 
 
-async def _prepare(db_url: str, farm: FeedFarm, channel: str) -> None:
-    """Migrate, add the feeds and subscribe the channel, through the bot's own code."""
-    settings = Settings(
-        db_url=db_url, allow_private_urls=True, min_feed_interval_s=1, feed_interval_s=INTERVAL_S
-    )
-    app = await build_app(settings, db_url=db_url)
-    try:
-        catalog = feed_catalog(settings, app)
-        for i in range(FEEDS):
-            await catalog.add(farm.url(i), interval_s=INTERVAL_S, name=f"soak {_kind(i)} {i}")
-        async with app.uow_factory() as uow:
-            await uow.begin_write()
-            await uow.subscriptions.save(
-                Subscription(
-                    Channel("slack", channel),
-                    Target.ALL,
-                    created_by="soak",
-                    created_at=datetime.now(UTC),
-                )
-            )
-            await uow.commit()
-    finally:
-        await app.close()
-
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -589,7 +562,15 @@ def run(minutes: float) -> int:
         fake = stack.enter_context(FakeSlack(channels=("alerts", "admin"), admins=("UADMIN",)))
         farm = stack.enter_context(FeedFarm())
         db_url = f"sqlite+aiosqlite:///{tmp / 'soak.db'}"
-        asyncio.run(_prepare(db_url, farm, fake.channel_ids["alerts"]))
+        asyncio.run(
+            add_feeds_and_subscribe(
+                db_url,
+                [(farm.url(i), f"soak {_kind(i)} {i}") for i in range(FEEDS)],
+                interval_s=INTERVAL_S,
+                slack_channel=fake.channel_ids["alerts"],
+                created_by="soak",
+            )
+        )
         port = _free_port()
         bot = BotProcess(tmp, _env(db_url, fake, port), "soak")
         stack.callback(_save_log, bot, log_path)  # runs after the bot is stopped or killed

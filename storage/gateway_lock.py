@@ -70,33 +70,40 @@ class PostgresGatewayLock:
 
 
 class FileGatewayLock:
-    """Implements ``bot.ports.GatewayLease`` with ``flock`` on ``<database>.gateway.lock``."""
+    """Implements ``bot.ports.GatewayLease`` with ``flock`` on ``<database>.gateway.lock``.
+
+    ``path`` None: an in-memory database, which only this process can see, so the
+    lease is always this process's.
+    """
 
     def __init__(self, path: Path | None) -> None:
         self._path = path
         self._fd: int | None = None
+        self._held = False
 
     async def try_acquire(self) -> bool:
-        if self._fd is not None or self._path is None:  # in-memory database: one process
-            self._fd = self._fd if self._fd is not None else -1
+        if self._held:
             return True
-        fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            return False
-        self._fd = fd
+        if self._path is not None:
+            fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                return False
+            self._fd = fd
+        self._held = True
         return True
 
     async def still_held(self) -> bool:
-        return self._fd is not None
+        return self._held
 
     async def release(self) -> None:
-        if self._fd is not None and self._fd >= 0:
+        if self._fd is not None:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
         self._fd = None
+        self._held = False
 
 
 def gateway_lock(engine: AsyncEngine) -> PostgresGatewayLock | FileGatewayLock:

@@ -40,11 +40,9 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from bot.bootstrap import build_app, feed_catalog
-from bot.config import Settings
-from bot.domain.delivery import Channel, Subscription, Target
 from storage.engine import create_engine
 from tests.botproc import BotProcess
+from tests.deployment import add_feeds_and_subscribe
 from tests.fakes.slack_server import FakeSlack
 
 FEEDS = 1000
@@ -156,31 +154,6 @@ def fake() -> Iterator[FakeSlack]:
         yield running
 
 
-async def _prepare(db_url: str, farm: FeedFarm, channel: str) -> None:
-    """Migrate, add the 1,000 feeds and subscribe the channel, through the bot's own code."""
-    settings = Settings(
-        db_url=db_url, allow_private_urls=True, min_feed_interval_s=1, feed_interval_s=INTERVAL
-    )
-    app = await build_app(settings, db_url=db_url)
-    try:
-        catalog = feed_catalog(settings, app)
-        for i in range(FEEDS):
-            await catalog.add(farm.url(i), interval_s=INTERVAL, name=f"feed {i}")
-        async with app.uow_factory() as uow:
-            await uow.begin_write()
-            await uow.subscriptions.save(
-                Subscription(
-                    Channel("slack", channel),
-                    Target.ALL,
-                    created_by="test",
-                    created_at=datetime.now(UTC),
-                )
-            )
-            await uow.commit()
-    finally:
-        await app.close()
-
-
 async def _query(db_url: str, sql: str) -> list[Any]:
     engine = create_engine(db_url)
     try:
@@ -247,7 +220,13 @@ async def test_three_workers_and_a_gateway_share_one_postgres(
 ) -> None:
     channel = fake.channel_ids["alerts"]
     with FeedFarm() as farm:
-        await _prepare(pg_url, farm, channel)
+        await add_feeds_and_subscribe(
+            pg_url,
+            [(farm.url(i), f"feed {i}") for i in range(FEEDS)],
+            interval_s=INTERVAL,
+            slack_channel=channel,
+            created_by="test",
+        )
         procs = [
             BotProcess(tmp_path, _env(pg_url, fake, CLAIMWATCH_WORKER_ID=f"w{i}"), f"w{i}")
             for i in (1, 2, 3)
