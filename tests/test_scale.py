@@ -282,8 +282,8 @@ async def test_three_workers_and_a_gateway_share_one_postgres(
 
     # 1. Once per interval while all three ran: never twice in one interval, never a
     # whole interval skipped. The next poll is due an interval (±10 %) after the last
-    # one *started*; on a loaded 2-core machine a request can reach the farm seconds
-    # after its claim, so a gap may shrink or grow by that much. Two polls in one
+    # one's answer; on a loaded 2-core machine a request can still wait a while for its
+    # turn, so a gap may shrink or grow by that much. Two polls in one
     # interval (two workers on one feed, or a lease taken over under a live poll;
     # the lease is renewed every third of it) show as a gap under half an interval;
     # a skipped poll as a gap of two intervals.

@@ -85,16 +85,19 @@ class FeedPoller:
 
     async def poll(self, feed: Feed) -> PollReport:
         """Poll ``feed`` (leased by this poller's owner) and record the outcome."""
-        started = self._clock()
         validators = Validators(feed.etag, feed.last_modified)
         try:
             fetched = await self._fetcher.fetch(feed.url, validators=validators)
         except FetchError as exc:
             return await self._finish(
-                feed, PollOutcome(started, ok=False, error=str(exc), permanent=exc.permanent)
+                feed,
+                PollOutcome(self._clock(), ok=False, error=str(exc), permanent=exc.permanent),
             )
+        # The schedule counts from the answer, not from the claim: a request that waited
+        # for a connection under load must not bring the next one closer to it.
+        answered = self._clock()
         ok = PollOutcome(
-            started,
+            answered,
             ok=True,
             not_modified=fetched.not_modified,
             etag=fetched.validators.etag,
@@ -113,7 +116,7 @@ class FeedPoller:
             )
         except FeedReadError as exc:
             return await self._finish(
-                feed, PollOutcome(started, ok=False, error=f"unreadable feed: {exc.reason}")
+                feed, PollOutcome(answered, ok=False, error=f"unreadable feed: {exc.reason}")
             )
         for problem in read.errors:
             log.info("feed %s: skipped an entry: %s", feed.id, problem.reason)
