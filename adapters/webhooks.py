@@ -86,8 +86,14 @@ class _Webhook:
     async def update_card(self, thread: StoryThread, card: StoryCard) -> None:
         return None
 
-    async def post_admin(self, alerts: Sequence[AdminAlert]) -> None:
-        return None  # admin alerts are for operators; webhooks reach readers
+    # Admin alerts are for operators; a webhook reaches readers, so it has no admin
+    # channel and the admin outbox queues nothing for it.
+    admin_channel: str | None = None
+
+    async def post_admin(
+        self, channel_id: str, alert: AdminAlert, *, idempotency_key: str
+    ) -> Posted:
+        raise MessageRejected("webhooks do not take admin alerts")
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -22,8 +22,7 @@ from bot.changes.detect import ChangeConfig
 from bot.clock import Clock, utc_now
 from bot.commands.handlers import Commands
 from bot.config import Settings
-from bot.domain.admin import AdminAlert
-from bot.domain.alerts import Alert, Severity
+from bot.domain.alerts import Severity
 from bot.domain.articles import Article
 from bot.domain.delivery import Channel, RetryPolicy, Subscription, Target
 from bot.domain.feeds import BackoffPolicy
@@ -162,27 +161,6 @@ class Chat:
                 await closer()
 
 
-class ChatAdminSink:
-    """Admin alerts (feeds failing, channels gone) to each platform's admin channel.
-
-    Story alerts reach chat through the outbox, not through this sink."""
-
-    def __init__(self, transports: Sequence[ChatTransport]) -> None:
-        self._transports = list(transports)
-
-    async def publish(self, alerts: Sequence[Alert]) -> None:
-        return None
-
-    async def publish_admin(self, alerts: Sequence[AdminAlert]) -> None:
-        for transport in self._transports:
-            try:
-                await transport.post_admin(alerts)
-            except Exception:
-                logging.getLogger(__name__).exception(
-                    "admin alert to %s failed", transport.platform
-                )
-
-
 def build_chat(
     settings: Settings, commands: Commands, *, gateway: bool = True, send: bool = True
 ) -> Chat:
@@ -304,8 +282,8 @@ def build_runner(settings: Settings, app: App, *, clock: Clock = utc_now) -> Run
     commands = build_commands(settings, app, clock=clock)
     chat = build_chat(settings, commands, gateway=role in ("all", "gateway"), send=True)
     delivery = None
-    if chat.transports:
-        app.bus.add_sink(ChatAdminSink(list(chat.transports.values())))
+    # Admin alerts reach chat through the admin outbox (queued when they are stored,
+    # sent by the delivery worker), so a gateway-only process needs no chat sink.
     if chat.transports and works:
         delivery = DeliveryWorker(
             app.uow_factory,

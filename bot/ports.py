@@ -18,6 +18,7 @@ from bot.domain.alerts import Alert
 from bot.domain.articles import Article
 from bot.domain.claims import Extraction
 from bot.domain.delivery import (
+    AdminDelivery,
     Channel,
     Delivery,
     Digest,
@@ -93,7 +94,9 @@ class AlertRepository(Protocol):
 
 class AdminAlertRepository(Protocol):
     async def add(self, alert: AdminAlert) -> bool:
-        """Record an admin alert; False (and nothing written) if its key exists."""
+        """Record an admin alert and queue it for each admin channel (``admin_outbox``).
+
+        False (and nothing written) if its key exists."""
 
     async def recent(self, limit: int = 20) -> list[AdminAlert]:
         """The latest admin alerts, newest first."""
@@ -263,6 +266,36 @@ class OutboxRepository(Protocol):
     async def save_thread(self, thread: StoryThread, now: datetime) -> None: ...
 
 
+class AdminOutboxRepository(Protocol):
+    """Admin alert × admin channel rows, queued when the admin alert is stored."""
+
+    async def register_channels(self, channels: Sequence[Channel], now: datetime) -> int:
+        """Make the admin channels exactly ``channels``; pending rows for others are dropped."""
+
+    async def claim_due(
+        self,
+        *,
+        now: datetime,
+        owner: str,
+        lease: timedelta,
+        limit: int,
+        platforms: Sequence[str],
+    ) -> list[AdminDelivery]:
+        """Lease due rows, each the oldest pending of its channel."""
+
+    async def mark_sent(self, delivery_id: int, message_id: str | None, now: datetime) -> None: ...
+
+    async def retry_at(
+        self, delivery_id: int, at: datetime, error: str, *, uncertain: bool
+    ) -> None: ...
+
+    async def drop(self, delivery_id: int, error: str) -> None: ...
+
+    async def release(self, owner: str) -> int: ...
+
+    async def counts(self) -> dict[str, int]: ...
+
+
 class HealthRepository(Protocol):
     """Open health episodes (one row per problem) and the aggregates the check reads."""
 
@@ -308,6 +341,9 @@ class UnitOfWork(Protocol):
 
     @property
     def outbox(self) -> OutboxRepository: ...
+
+    @property
+    def admin_outbox(self) -> AdminOutboxRepository: ...
 
     @property
     def health(self) -> HealthRepository: ...
@@ -435,5 +471,11 @@ class ChatTransport(Protocol):
         self, channel_id: str, alerts: Sequence[Alert], *, idempotency_key: str
     ) -> Posted: ...
 
-    async def post_admin(self, alerts: Sequence[AdminAlert]) -> None:
-        """Admin alerts to the platform's admin channel, if one is configured."""
+    @property
+    def admin_channel(self) -> str | None:
+        """The configured channel for admin alerts on this platform, if any."""
+
+    async def post_admin(
+        self, channel_id: str, alert: AdminAlert, *, idempotency_key: str
+    ) -> Posted:
+        """One admin alert to the admin channel (keyed like an alert: no double posts)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,6 +32,7 @@ from bot.domain.delivery import (
 from storage import serialize
 from storage.source_repositories import _insert, _written
 from storage.tables import (
+    AdminDeliveryRow,
     AlertRow,
     DeliveryRow,
     DigestRow,
@@ -230,11 +231,71 @@ def _delivery(row: DeliveryRow, payload: dict[str, Any], uncertain: bool) -> Del
     )
 
 
-class SqlOutboxRepository:
-    """The ``deliveries`` outbox and the ``story_threads`` it posts into."""
+class _Outbox:
+    """What both outboxes (story alerts, admin alerts) do with a row once it is claimed."""
+
+    _rows: ClassVar[type[DeliveryRow] | type[AdminDeliveryRow]]
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+
+    async def mark_sent(self, delivery_id: int, message_id: str | None, now: datetime) -> None:
+        await self._finish(
+            delivery_id,
+            state=DeliveryState.SENT.value,
+            sent_at=now,
+            message_id=message_id,
+            attempt_started_at=None,
+            last_error=None,
+        )
+
+    async def retry_at(
+        self, delivery_id: int, at: datetime, error: str, *, uncertain: bool
+    ) -> None:
+        """Try again at ``at``. ``uncertain``: the failed attempt may have posted anyway."""
+        values: dict[str, Any] = {"next_attempt_at": at, "last_error": error[:500]}
+        if not uncertain:
+            values["attempt_started_at"] = None
+        await self._finish(delivery_id, **values)
+
+    async def drop(self, delivery_id: int, error: str) -> None:
+        await self._finish(
+            delivery_id,
+            state=DeliveryState.DROPPED.value,
+            last_error=error[:500],
+            attempt_started_at=None,
+        )
+
+    async def _finish(self, delivery_id: int, **values: Any) -> None:
+        _written(self._session)
+        await self._session.execute(
+            update(self._rows)
+            .where(self._rows.id == delivery_id)
+            .values(lease_owner=None, lease_expires_at=None, **values)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def release(self, owner: str) -> int:
+        """Drop ``owner``'s leases (clean shutdown). Started attempts stay marked uncertain."""
+        _written(self._session)
+        result = await self._session.execute(
+            update(self._rows)
+            .where(self._rows.lease_owner == owner)
+            .values(lease_owner=None, lease_expires_at=None)
+            .returning(self._rows.id)
+        )
+        return len(result.all())
+
+    async def counts(self) -> dict[str, int]:
+        """Rows per state (for ``status`` and the metrics)."""
+        stmt = select(self._rows.state, func.count()).group_by(self._rows.state)
+        return {state: n for state, n in (await self._session.execute(stmt)).all()}
+
+
+class SqlOutboxRepository(_Outbox):
+    """The ``deliveries`` outbox and the ``story_threads`` it posts into."""
+
+    _rows = DeliveryRow
 
     async def add(self, deliveries: Sequence[NewDelivery], now: datetime) -> int:
         """Queue deliveries; a row for the same alert and channel is never queued twice."""
@@ -327,42 +388,6 @@ class SqlOutboxRepository:
         )
         return claimed
 
-    async def mark_sent(self, delivery_id: int, message_id: str | None, now: datetime) -> None:
-        await self._finish(
-            delivery_id,
-            state=DeliveryState.SENT.value,
-            sent_at=now,
-            message_id=message_id,
-            attempt_started_at=None,
-            last_error=None,
-        )
-
-    async def retry_at(
-        self, delivery_id: int, at: datetime, error: str, *, uncertain: bool
-    ) -> None:
-        """Try again at ``at``. ``uncertain``: the failed attempt may have posted anyway."""
-        values: dict[str, Any] = {"next_attempt_at": at, "last_error": error[:500]}
-        if not uncertain:
-            values["attempt_started_at"] = None
-        await self._finish(delivery_id, **values)
-
-    async def drop(self, delivery_id: int, error: str) -> None:
-        await self._finish(
-            delivery_id,
-            state=DeliveryState.DROPPED.value,
-            last_error=error[:500],
-            attempt_started_at=None,
-        )
-
-    async def _finish(self, delivery_id: int, **values: Any) -> None:
-        _written(self._session)
-        await self._session.execute(
-            update(DeliveryRow)
-            .where(DeliveryRow.id == delivery_id)
-            .values(lease_owner=None, lease_expires_at=None, **values)
-            .execution_options(synchronize_session=False)
-        )
-
     async def drop_channel(self, channel: Channel, reason: str) -> int:
         """Drop every unsent row of ``channel`` (it is gone); how many."""
         _written(self._session)
@@ -423,22 +448,6 @@ class SqlOutboxRepository:
             .returning(DeliveryRow.id)
         )
         return len(result.all())
-
-    async def release(self, owner: str) -> int:
-        """Drop ``owner``'s leases (clean shutdown). Started attempts stay marked uncertain."""
-        _written(self._session)
-        result = await self._session.execute(
-            update(DeliveryRow)
-            .where(DeliveryRow.lease_owner == owner)
-            .values(lease_owner=None, lease_expires_at=None)
-            .returning(DeliveryRow.id)
-        )
-        return len(result.all())
-
-    async def counts(self) -> dict[str, int]:
-        """Rows per state (for ``status`` and the metrics)."""
-        stmt = select(DeliveryRow.state, func.count()).group_by(DeliveryRow.state)
-        return {state: n for state, n in (await self._session.execute(stmt)).all()}
 
     async def next_due(self, platforms: Sequence[str]) -> datetime | None:
         """When the soonest pending row becomes due (the worker sleeps until then)."""

@@ -1,4 +1,4 @@
-"""Repositories for where articles come from: feeds, their items, page watches, admin alerts.
+"""Repositories for where articles come from: feeds, their items, page watches.
 
 Leases (``claim_due``) are taken with one ``UPDATE … WHERE id IN (SELECT … LIMIT n)
 RETURNING`` statement. On PostgreSQL the inner select is ``FOR UPDATE SKIP LOCKED``,
@@ -10,19 +10,17 @@ Either way a row is handed to one worker until its lease expires.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.admin import AdminAlert
 from bot.domain.feeds import Feed, FeedState
 from bot.ports import WatchedArticle
-from storage import serialize
 from storage.repositories import WROTE
-from storage.tables import AdminAlertRow, FeedItemRow, FeedRow, WatchRow
+from storage.tables import FeedItemRow, FeedRow, WatchRow
 
 _POLLED = (FeedState.ACTIVE.value, FeedState.FAILING.value)
 
@@ -338,31 +336,3 @@ class SqlWatchRepository:
 
     async def release(self, owner: str) -> int:
         return await _release(self._session, WatchRow, owner)
-
-
-class SqlAdminAlertRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    async def add(self, alert: AdminAlert) -> bool:
-        s = self._session
-        stmt = (
-            _insert(s)(AdminAlertRow)
-            .values(
-                key=alert.key,
-                kind=alert.kind.value,
-                severity=alert.severity.value,
-                subject=alert.subject,
-                created_at=datetime.now(UTC),
-                payload=serialize.dump_admin_alert(alert),
-            )
-            .on_conflict_do_nothing(index_elements=[AdminAlertRow.key])
-            .returning(AdminAlertRow.seq)
-        )
-        _written(s)
-        return (await s.execute(stmt)).scalar_one_or_none() is not None
-
-    async def recent(self, limit: int = 20) -> list[AdminAlert]:
-        stmt = select(AdminAlertRow.payload).order_by(AdminAlertRow.seq.desc()).limit(limit)
-        rows = (await self._session.scalars(stmt)).all()
-        return [serialize.load_admin_alert(p) for p in rows]

@@ -410,6 +410,46 @@ class DeliveryRow(Base):
     lease_expires_at: Mapped[datetime | None]
 
 
+class AdminChannelRow(Base):
+    """Where admin alerts go: the configured admin channels, registered by the workers.
+
+    ``admin_alerts.add`` queues one ``admin_deliveries`` row per registered channel in
+    the alert's own transaction, so an admin alert is stored with its deliveries.
+    """
+
+    __tablename__ = "admin_channels"
+
+    platform: Mapped[str] = mapped_column(String, primary_key=True)
+    channel_id: Mapped[str] = mapped_column(String, primary_key=True)
+    registered_at: Mapped[datetime]
+
+
+class AdminDeliveryRow(Base):
+    """The admin outbox: one row per admin alert × admin channel (see ``DeliveryRow``)."""
+
+    __tablename__ = "admin_deliveries"
+    __table_args__ = (
+        Index("ix_admin_deliveries_state_next_attempt_at", "state", "next_attempt_at"),
+        UniqueConstraint("admin_key", "platform", "channel_id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(SeqType, primary_key=True, autoincrement=True)
+    admin_key: Mapped[str] = mapped_column(ForeignKey("admin_alerts.key", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String)
+    channel_id: Mapped[str] = mapped_column(String)
+    state: Mapped[str] = mapped_column(String)
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    attempt_started_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    message_id: Mapped[str | None] = mapped_column(String)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    lease_owner: Mapped[str | None] = mapped_column(String)
+    lease_expires_at: Mapped[datetime | None]
+
+
 class StoryThreadRow(Base):
     """A story's first message and thread in a channel (edited in place, replied under)."""
 

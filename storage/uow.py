@@ -17,6 +17,7 @@ from typing import Self
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from storage.admin_repositories import SqlAdminAlertRepository, SqlAdminOutboxRepository
 from storage.delivery_repositories import SqlOutboxRepository, SqlSubscriptionRepository
 from storage.engine import SQLITE_BEGIN_OPTION
 from storage.health_repositories import SqlHealthRepository
@@ -26,11 +27,7 @@ from storage.repositories import (
     SqlArticleRepository,
     SqlStoryRepository,
 )
-from storage.source_repositories import (
-    SqlAdminAlertRepository,
-    SqlFeedRepository,
-    SqlWatchRepository,
-)
+from storage.source_repositories import SqlFeedRepository, SqlWatchRepository
 
 STORY_ASSIGNMENT_LOCK = 0x636C_6D77_0001  # "clmw" + 1: any constant bigint, unique to this use
 """PostgreSQL advisory lock key taken by :meth:`SqlUnitOfWork.lock_story_assignment`."""
@@ -47,6 +44,7 @@ class SqlUnitOfWork:
     watches: SqlWatchRepository
     subscriptions: SqlSubscriptionRepository
     outbox: SqlOutboxRepository
+    admin_outbox: SqlAdminOutboxRepository
     health: SqlHealthRepository
 
     def __init__(
@@ -79,6 +77,7 @@ class SqlUnitOfWork:
         self.watches = SqlWatchRepository(session)
         self.subscriptions = SqlSubscriptionRepository(session)
         self.outbox = SqlOutboxRepository(session)
+        self.admin_outbox = SqlAdminOutboxRepository(session)
         self.health = SqlHealthRepository(session)
         return self
 

@@ -231,8 +231,16 @@ def test_missing_settings_are_one_clear_startup_error(tmp_path: Path) -> None:
 def test_429_storm_outage_and_kill_mid_delivery_lose_and_duplicate_nothing(
     fake: FakeSlack, tmp_path: Path
 ) -> None:
-    alerts = fake.channel_ids["alerts"]
-    with BotProcess(tmp_path, slack_env(fake)) as bot:
+    alerts, admin = fake.channel_ids["alerts"], fake.channel_ids["general"]
+    # Alerts held up for 20 s make the deployment unhealthy: the outage below raises an
+    # admin alert while Slack cannot take it, and it must arrive all the same.
+    env = slack_env(
+        fake,
+        CLAIMWATCH_SLACK_ADMIN_CHANNEL=admin,
+        CLAIMWATCH_MAX_DELIVERY_LAG_S="20",
+        CLAIMWATCH_HEALTH_TICK_S="2",
+    )
+    with BotProcess(tmp_path, env) as bot:
         bot.start()
         bot.wait_for(lambda: fake.connection_count >= 1, what="the socket mode connection")
         assert "subscribed" in ask(fake, "subscribe")["text"]
@@ -257,5 +265,21 @@ def test_429_storm_outage_and_kill_mid_delivery_lose_and_duplicate_nothing(
         assert fake.calls("conversations.replies") or fake.calls("conversations.history")
         states = rows(tmp_path / "chat.db", "SELECT state, count(*) FROM deliveries GROUP BY 1")
         assert states == [("sent", 24)]
+
+        # The admin alerts raised during the outage: each once, in order, none lost.
+        def admin_kinds() -> list[str]:
+            return [m.text.split(")")[0] for m in alert_messages(fake, admin)]
+
+        bot.wait_for(
+            lambda: "Admin (healthy_again" in admin_kinds(), 60, "the healthy-again admin alert"
+        )
+        assert admin_kinds() == ["Admin (unhealthy", "Admin (healthy_again"]
+        admin_keys = [delivery_key(m) for m in alert_messages(fake, admin)]
+        assert len(set(admin_keys)) == 2 and all(k.startswith("cwa") for k in admin_keys)
+        raised_during_outage = rows(
+            tmp_path / "chat.db",
+            "SELECT count(*) FROM admin_deliveries WHERE attempts > 1 AND state = 'sent'",
+        )[0][0]
+        assert raised_during_outage >= 1, "the unhealthy alert waited out the outage"
         assert bot.stop() == 0
     assert "Traceback" not in bot.output()

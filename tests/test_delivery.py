@@ -20,7 +20,7 @@ from bot.commands.handlers import Commands
 from bot.commands.model import Reply, ReplyField
 from bot.commands.parse import CommandError
 from bot.config import default_seeds_dir
-from bot.domain.admin import AdminAlert
+from bot.domain.admin import AdminAlert, AdminKind
 from bot.domain.alerts import Alert, AlertType, Severity
 from bot.domain.delivery import (
     Channel,
@@ -233,13 +233,17 @@ class Recording:
 
     platform = "slack"
     threads = True
+    admin_channel: str | None = "CADMIN"
 
     def __init__(self) -> None:
         self.posts: list[tuple[str, str, str | None]] = []
         self.cards: list[str] = []
         self.fail: list[Exception] = []
         self.digests: list[int] = []
-        self.admin: list[AdminAlert] = []
+        self.admin: list[tuple[str, AdminAlert, str]] = []
+        self.admin_fail: list[Exception] = []
+        self.landed: dict[str, Posted] = {}
+        """Posts that reached the platform by key (what ``find_posted`` can see)."""
 
     async def post_alert(
         self,
@@ -258,7 +262,7 @@ class Recording:
     async def find_posted(
         self, channel_id: str, key: str, *, thread: StoryThread | None
     ) -> Posted | None:
-        return None
+        return self.landed.get(key)
 
     async def update_card(self, thread: StoryThread, card: StoryCard) -> None:
         self.cards.append(thread.root_message_id)
@@ -269,8 +273,15 @@ class Recording:
         self.digests.append(len(alerts))
         return Posted("d1")
 
-    async def post_admin(self, alerts: Sequence[AdminAlert]) -> None:
-        self.admin.extend(alerts)
+    async def post_admin(
+        self, channel_id: str, alert: AdminAlert, *, idempotency_key: str
+    ) -> Posted:
+        if self.admin_fail:
+            raise self.admin_fail.pop(0)
+        self.admin.append((channel_id, alert, idempotency_key))
+        posted = Posted(f"a{len(self.admin)}")
+        self.landed[idempotency_key] = posted
+        return posted
 
 
 async def drain(worker: DeliveryWorker) -> int:
@@ -315,6 +326,99 @@ async def test_worker_threads_retries_and_gives_up_on_gone_channels(
     assert len(admin) == 1 and "C1" in admin[0].message
     async with uow_factory() as uow:
         assert (await uow.subscriptions.for_channel(A))[0].paused_reason == "channel_not_found"
+    # No admin channel was registered: the admin alert is stored, queued for nobody.
+    assert await worker.send_admin() == 0 and transport.admin == []
+
+
+# --- admin alerts through their own outbox ------------------------------------------------------
+
+
+def failing(feed: str) -> AdminAlert:
+    return AdminAlert(
+        AdminKind.FEED_FAILING, Severity.MEDIUM, feed, f"feed {feed} is failing", NOW, "HTTP 500"
+    )
+
+
+async def raise_admin(uow_factory: UowFactory, *alerts: AdminAlert) -> list[bool]:
+    async with uow_factory() as uow:
+        await uow.begin_write()
+        fresh = [await uow.admin_alerts.add(a) for a in alerts]
+        await uow.commit()
+    return fresh
+
+
+async def test_admin_alerts_are_queued_per_admin_channel_and_claimed_in_order(
+    uow_factory: UowFactory,
+) -> None:
+    admin_a, admin_b = Channel("slack", "CADMIN"), Channel("discord", "42")
+    async with uow_factory() as uow:
+        await uow.begin_write()
+        assert await uow.admin_outbox.register_channels([admin_a, admin_b], NOW) == 0
+        await uow.commit()
+    first, second = failing("f1"), failing("f2")
+    assert await raise_admin(uow_factory, first, second, first) == [True, True, False]
+
+    async def claim_admin(owner: str, platforms: Sequence[str]) -> list[tuple[str, str]]:
+        async with uow_factory() as uow:
+            await uow.begin_write()
+            got = await uow.admin_outbox.claim_due(
+                now=NOW, owner=owner, lease=timedelta(minutes=1), limit=10, platforms=platforms
+            )
+            await uow.commit()
+        return [(d.channel.id, d.alert.subject) for d in got]
+
+    # One row per admin channel, each channel's oldest first; the next waits its turn.
+    assert sorted(await claim_admin("w1", ["slack", "discord"])) == [
+        ("42", "f1"),
+        ("CADMIN", "f1"),
+    ]
+    assert await claim_admin("w2", ["slack", "discord"]) == []
+    # Slack is no longer configured: its pending rows are dropped, not kept forever.
+    async with uow_factory() as uow:
+        await uow.begin_write()
+        assert await uow.admin_outbox.register_channels([admin_b], NOW) == 2
+        await uow.commit()
+    await raise_admin(uow_factory, failing("f3"))
+    async with uow_factory() as uow:
+        assert await uow.admin_outbox.counts() == {"pending": 3, "dropped": 2}
+        assert await uow.admin_outbox.release("w1") == 1
+
+
+async def test_admin_alerts_wait_out_an_outage_and_are_not_posted_twice(
+    uow_factory: UowFactory,
+) -> None:
+    clock = [NOW]
+    transport = Recording()
+    worker = DeliveryWorker(uow_factory, {"slack": transport}, owner="w", clock=lambda: clock[0])
+    await worker.register_admin_channels()
+    await raise_admin(uow_factory, failing("f1"), failing("f2"))
+
+    # The platform is down: nothing is lost, the row backs off and waits.
+    transport.admin_fail = [TransientFailure("503"), RateLimited(3)]
+    assert await worker.send_admin() == 0
+    assert await worker.send_admin() == 0  # backing off: not due yet
+    clock[0] += timedelta(seconds=2)
+    assert await worker.send_admin() == 0  # 429: due again in 3 s
+    clock[0] += timedelta(seconds=3)
+    assert await worker.send_admin() == 1  # the first ("f2" waits behind it)
+    assert await worker.send_admin() == 1
+    assert [(c, a.subject) for c, a, _ in transport.admin] == [("CADMIN", "f1"), ("CADMIN", "f2")]
+
+    # A worker killed after its post landed: the next one finds the post, sends nothing.
+    await raise_admin(uow_factory, failing("f3"))
+    async with uow_factory() as uow:
+        await uow.begin_write()
+        [row] = await uow.admin_outbox.claim_due(
+            now=clock[0], owner="dead", lease=timedelta(minutes=2), limit=5, platforms=["slack"]
+        )
+        await uow.commit()
+    transport.landed[row.idempotency_key] = Posted("a-before-the-kill")
+    assert await worker.send_admin() == 0  # still leased by the dead worker
+    clock[0] += timedelta(minutes=2)
+    assert await worker.send_admin() == 1
+    assert len(transport.admin) == 2
+    async with uow_factory() as uow:
+        assert await uow.admin_outbox.counts() == {"sent": 3}
 
 
 # --- channel commands on the replayed seeds ----------------------------------------------------

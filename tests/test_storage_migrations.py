@@ -23,8 +23,9 @@ CORE_TABLES = {"articles", "article_versions", "figures", "statements", "stories
 SOURCE_TABLES = {"feeds", "feed_items", "watches", "fingerprints", "admin_alerts"}
 DELIVERY_TABLES = {"subscriptions", "mutes", "digests", "deliveries", "story_threads"}
 HEALTH_TABLES = {"health_episodes"}
-TABLES = CORE_TABLES | SOURCE_TABLES | DELIVERY_TABLES | HEALTH_TABLES
-HEAD = "0005_claim_indexes"
+ADMIN_OUTBOX_TABLES = {"admin_channels", "admin_deliveries"}
+TABLES = CORE_TABLES | SOURCE_TABLES | DELIVERY_TABLES | HEALTH_TABLES | ADMIN_OUTBOX_TABLES
+HEAD = "0006_admin_outbox"
 
 
 def _tables(conn: Connection) -> set[str]:

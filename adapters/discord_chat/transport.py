@@ -161,9 +161,20 @@ class DiscordTransport:
             raise translate(exc) from exc
         return Posted(str(sent.id))
 
-    async def post_admin(self, alerts: Sequence[AdminAlert]) -> None:
-        if self._admin_channel is None:
-            return
-        channel = await self._channel(self._admin_channel)
-        for alert in alerts:
-            await channel.send(embed=admin_embed(alert), allowed_mentions=MENTIONS_OFF)
+    @property
+    def admin_channel(self) -> str | None:
+        return str(self._admin_channel) if self._admin_channel is not None else None
+
+    async def post_admin(
+        self, channel_id: str, alert: AdminAlert, *, idempotency_key: str
+    ) -> Posted:
+        try:
+            channel = await self._channel(int(channel_id))
+            sent = await channel.send(
+                embed=admin_embed(alert), nonce=idempotency_key, allowed_mentions=MENTIONS_OFF
+            )
+        except DeliveryError:
+            raise
+        except Exception as exc:
+            raise translate(exc) from exc
+        return Posted(str(sent.id))

@@ -183,11 +183,23 @@ class SlackTransport:
             raise translate(exc) from exc
         return Posted(str(resp["ts"]))
 
-    async def post_admin(self, alerts: Sequence[AdminAlert]) -> None:
-        if self._admin_channel is None:
-            return
-        for alert in alerts:
-            text, blocks = admin_message(alert)
-            await self._client.chat_postMessage(
-                channel=self._admin_channel, text=text, blocks=blocks
+    @property
+    def admin_channel(self) -> str | None:
+        return self._admin_channel
+
+    async def post_admin(
+        self, channel_id: str, alert: AdminAlert, *, idempotency_key: str
+    ) -> Posted:
+        text, blocks = admin_message(alert)
+        try:
+            resp = await self._client.chat_postMessage(
+                channel=channel_id,
+                text=text,
+                blocks=blocks,
+                unfurl_links=False,
+                unfurl_media=False,
+                metadata=_metadata(idempotency_key),
             )
+        except Exception as exc:
+            raise translate(exc) from exc
+        return Posted(str(resp["ts"]))

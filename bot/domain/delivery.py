@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from bot.domain.admin import AdminAlert
 from bot.domain.alerts import Alert, AlertType, Severity
 
 SEVERITY_RANK = {Severity.LOW: 0, Severity.MEDIUM: 1, Severity.HIGH: 2, Severity.CRITICAL: 3}
@@ -171,6 +172,26 @@ class Delivery:
     def idempotency_key(self) -> str:
         """What the platform sees (Discord nonce, Slack metadata): ≤ 25 characters."""
         return f"cw{self.id}-{self.alert.key[:12]}"
+
+
+@dataclass(frozen=True, slots=True)
+class AdminDelivery:
+    """An admin outbox row: one admin alert for one admin channel.
+
+    Sent like a story alert (leased, retried, looked for before a resend when an
+    attempt's outcome is unknown), but in no thread and with no card.
+    """
+
+    id: int
+    alert: AdminAlert
+    channel: Channel
+    attempts: int
+    uncertain: bool = False
+
+    @property
+    def idempotency_key(self) -> str:
+        """What the platform sees (Discord nonce, Slack metadata): ≤ 25 characters."""
+        return f"cwa{self.id}-{self.alert.key[:10]}"
 
 
 def plan_deliveries(

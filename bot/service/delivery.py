@@ -17,6 +17,11 @@ through its platform's :class:`~bot.ports.ChatTransport` and records the result:
 A process that dies mid-send leaves the row leased with ``attempt_started_at``
 set; when the lease expires another worker (or the restarted one) takes it and,
 because the attempt is *uncertain*, asks the platform before posting again.
+
+Admin alerts (feeds failing, channels gone, the deployment unhealthy) have their
+own outbox, queued when they are stored, and go out the same way to each
+platform's admin channel (:meth:`DeliveryWorker.send_admin`): an admin alert
+raised during a chat outage arrives when the outage ends.
 """
 
 from __future__ import annotations
@@ -25,11 +30,20 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from bot.clock import Clock, utc_now
 from bot.domain.admin import AdminAlert
 from bot.domain.alerts import Alert
-from bot.domain.delivery import Channel, Delivery, Digest, RetryPolicy, StoryCard, StoryThread
+from bot.domain.delivery import (
+    AdminDelivery,
+    Channel,
+    Delivery,
+    Digest,
+    RetryPolicy,
+    StoryCard,
+    StoryThread,
+)
 from bot.metrics import Metrics
 from bot.ports import (
     AdminPublisher,
@@ -48,6 +62,18 @@ log = logging.getLogger(__name__)
 
 DIGEST_MAX = 40
 """At most this many alerts in one digest message; the rest go in the next one."""
+ADMIN_BATCH = 10
+"""Admin rows claimed per round (they are few; a burst drains over a few rounds)."""
+
+
+class _Retryable(Protocol):
+    """The part of either outbox that records a failed send."""
+
+    async def retry_at(
+        self, delivery_id: int, at: datetime, error: str, *, uncertain: bool
+    ) -> None: ...
+
+    async def drop(self, delivery_id: int, error: str) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,23 +193,36 @@ class DeliveryWorker:
             return
         async with self._uow_factory() as uow:
             await uow.begin_write()
-            if isinstance(exc, MessageRejected):
-                log.error("delivery %d refused by %s: %s", delivery.id, delivery.channel, exc)
-                await uow.outbox.drop(delivery.id, str(exc))
-            elif isinstance(exc, RateLimited):
-                at = now + timedelta(seconds=max(exc.retry_after, 0.05))
-                await uow.outbox.retry_at(delivery.id, at, str(exc), uncertain=False)
-            else:
-                delay = self._config.retry.delay(delivery.attempts + 1)
-                log.warning(
-                    "delivery %d to %s failed (%s); retry in %.0fs",
-                    delivery.id,
-                    delivery.channel,
-                    exc,
-                    delay.total_seconds(),
-                )
-                await uow.outbox.retry_at(delivery.id, now + delay, str(exc), uncertain=True)
+            await self._record_failure(
+                uow.outbox,
+                f"delivery {delivery.id} to {delivery.channel}",
+                delivery.id,
+                delivery.attempts,
+                exc,
+                now,
+            )
             await uow.commit()
+
+    async def _record_failure(
+        self,
+        outbox: _Retryable,
+        what: str,
+        row_id: int,
+        attempts: int,
+        exc: DeliveryError,
+        now: datetime,
+    ) -> None:
+        """Refused for good → dropped; 429 → due after ``retry_after``; else back off."""
+        if isinstance(exc, MessageRejected | ChannelGone):
+            log.error("%s refused: %s", what, exc)
+            await outbox.drop(row_id, str(exc))
+        elif isinstance(exc, RateLimited):
+            at = now + timedelta(seconds=max(exc.retry_after, 0.05))
+            await outbox.retry_at(row_id, at, str(exc), uncertain=False)
+        else:
+            delay = self._config.retry.delay(attempts + 1)
+            log.warning("%s failed (%s); retry in %.0fs", what, exc, delay.total_seconds())
+            await outbox.retry_at(row_id, now + delay, str(exc), uncertain=True)
 
     async def channel_gone(self, channel: Channel, reason: str) -> None:
         """Pause the channel's subscriptions, drop its queue, tell the operators once."""
@@ -242,12 +281,73 @@ class DeliveryWorker:
             await uow.commit()
         return 1
 
-    async def release(self) -> None:
-        """Hand back this worker's leases (clean shutdown)."""
+    async def register_admin_channels(self) -> None:
+        """Record where admin alerts go (this worker's configuration) for the admin outbox."""
+        channels = [
+            Channel(platform, transport.admin_channel)
+            for platform, transport in sorted(self._transports.items())
+            if transport.admin_channel is not None
+        ]
         async with self._uow_factory() as uow:
             await uow.begin_write()
-            await uow.outbox.release(self._owner)
+            dropped = await uow.admin_outbox.register_channels(channels, self._clock())
             await uow.commit()
+        if dropped:
+            log.warning("%d admin alert(s) dropped: their admin channel is not configured", dropped)
+
+    async def send_admin(self) -> int:
+        """Send due admin outbox rows; how many were sent."""
+        if not self._transports:
+            return 0
+        async with self._uow_factory() as uow:
+            await uow.begin_write()
+            claimed = await uow.admin_outbox.claim_due(
+                now=self._clock(),
+                owner=self._owner,
+                lease=self._config.lease,
+                limit=ADMIN_BATCH,
+                platforms=self.platforms,
+            )
+            await uow.commit()
+        sent = 0
+        for delivery in claimed:
+            sent += await self._deliver_admin(delivery)
+        return sent
+
+    async def _deliver_admin(self, delivery: AdminDelivery) -> bool:
+        transport = self._transports[delivery.channel.platform]
+        key = delivery.idempotency_key
+        channel_id = delivery.channel.id
+        try:
+            posted = None
+            if delivery.uncertain:
+                posted = await transport.find_posted(channel_id, key, thread=None)
+            if posted is None:
+                posted = await transport.post_admin(channel_id, delivery.alert, idempotency_key=key)
+        except Exception as exc:
+            failure = exc if isinstance(exc, DeliveryError) else TransientFailure(repr(exc))
+            if not isinstance(exc, DeliveryError):
+                log.exception("admin delivery %d: unexpected error", delivery.id)
+            elif isinstance(exc, ChannelGone):
+                # Nobody to tell in chat: the admin channel itself is gone. The log says it.
+                log.error("admin channel %s refuses the bot: %s", delivery.channel, exc)
+            async with self._uow_factory() as uow:
+                await uow.begin_write()
+                await self._record_failure(
+                    uow.admin_outbox,
+                    f"admin delivery {delivery.id} to {delivery.channel}",
+                    delivery.id,
+                    delivery.attempts,
+                    failure,
+                    self._clock(),
+                )
+                await uow.commit()
+            return False
+        async with self._uow_factory() as uow:
+            await uow.begin_write()
+            await uow.admin_outbox.mark_sent(delivery.id, posted.message_id, self._clock())
+            await uow.commit()
+        return True
 
 
 def _failure_kind(exc: DeliveryError) -> str:

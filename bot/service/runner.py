@@ -73,6 +73,7 @@ class RunnerConfig:
     """False for a gateway-only process: it answers commands and leaves the work to workers."""
     delivery_tick: timedelta = timedelta(seconds=0.5)
     digest_tick: timedelta = timedelta(seconds=15)
+    admin_tick: timedelta = timedelta(seconds=2)
     max_concurrent_deliveries: int = 4
 
 
@@ -264,6 +265,7 @@ class Runner:
                 await uow.feeds.release(self._owner)
                 await uow.watches.release(self._owner)
                 await uow.outbox.release(self._owner)
+                await uow.admin_outbox.release(self._owner)
                 await uow.commit()
         except Exception:
             log.exception("could not release leases; they expire on their own")
@@ -335,6 +337,14 @@ class Runner:
                 id="digests",
                 **common,
             )
+            scheduler.add_job(
+                self._tracked(self._delivery.send_admin),
+                "interval",
+                seconds=self._config.admin_tick.total_seconds(),
+                next_run_time=now,
+                id="admin-alerts",
+                **common,
+            )
         scheduler.add_job(
             self._tracked(self._health),
             "interval",
@@ -343,6 +353,11 @@ class Runner:
             id="health",
             **common,
         )
+        if self._delivery is not None:
+            try:
+                await self._delivery.register_admin_channels()
+            except Exception:
+                log.exception("could not register the admin channels; admin alerts may wait")
         started: list[Service] = []
         scheduler.start()  # inside the running loop: APScheduler 3 binds to it here
         try:
