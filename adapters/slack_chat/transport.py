@@ -52,7 +52,10 @@ GONE = {
     "team_access_not_granted",
 }
 TRANSIENT = {"service_unavailable", "fatal_error", "internal_error", "request_timeout"}
-HISTORY_LOOKBACK = 200
+HISTORY_PAGE = 200
+"""Messages per history page (Slack recommends at most 200)."""
+HISTORY_PAGES = 25
+"""Pages read when looking for an uncertain post: threads up to 5,000 messages."""
 
 
 def web_client(token: str, base_url: str) -> AsyncWebClient:
@@ -132,29 +135,44 @@ class SlackTransport:
     async def find_posted(
         self, channel_id: str, idempotency_key: str, *, thread: StoryThread | None
     ) -> Posted | None:
-        try:
-            if thread is not None and thread.thread_id is not None:
-                resp = await self._client.conversations_replies(
-                    channel=channel_id,
-                    ts=thread.thread_id,
-                    limit=HISTORY_LOOKBACK,
-                    include_all_metadata=True,
-                )
-            else:
-                resp = await self._client.conversations_history(
-                    channel=channel_id, limit=HISTORY_LOOKBACK, include_all_metadata=True
-                )
-        except Exception as exc:
-            raise translate(exc) from exc
-        messages: list[dict[str, Any]] = resp.get("messages", []) or []
-        for message in messages:
-            meta = message.get("metadata") or {}
-            if (
-                meta.get("event_type") == METADATA_EVENT
-                and (meta.get("event_payload") or {}).get("key") == idempotency_key
-            ):
-                ts = str(message["ts"])
-                return Posted(ts, thread.thread_id if thread else ts)
+        """Read the thread (or channel) for a message carrying ``idempotency_key``.
+
+        A thread lists oldest first, so the post we are unsure about is on its *last*
+        page: every page is read, up to ``HISTORY_PAGES`` of them. A channel lists
+        newest first, so it is usually on the first.
+        """
+        cursor: str | None = None
+        for _ in range(HISTORY_PAGES):
+            try:
+                if thread is not None and thread.thread_id is not None:
+                    resp = await self._client.conversations_replies(
+                        channel=channel_id,
+                        ts=thread.thread_id,
+                        limit=HISTORY_PAGE,
+                        cursor=cursor,
+                        include_all_metadata=True,
+                    )
+                else:
+                    resp = await self._client.conversations_history(
+                        channel=channel_id,
+                        limit=HISTORY_PAGE,
+                        cursor=cursor,
+                        include_all_metadata=True,
+                    )
+            except Exception as exc:
+                raise translate(exc) from exc
+            messages: list[dict[str, Any]] = resp.get("messages", []) or []
+            for message in messages:
+                meta = message.get("metadata") or {}
+                if (
+                    meta.get("event_type") == METADATA_EVENT
+                    and (meta.get("event_payload") or {}).get("key") == idempotency_key
+                ):
+                    ts = str(message["ts"])
+                    return Posted(ts, thread.thread_id if thread else ts)
+            cursor = (resp.get("response_metadata") or {}).get("next_cursor") or None
+            if cursor is None:
+                return None
         return None
 
     async def update_card(self, thread: StoryThread, card: StoryCard) -> None:

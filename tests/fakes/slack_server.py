@@ -1458,10 +1458,9 @@ class FakeSlack:
         channel = self._find_channel(params.get("channel"))
         if channel is None or channel.deleted:
             raise _ApiError("channel_not_found")
-        limit = int(params.get("limit") or 100)
         with_meta = bool(_as_bool(params.get("include_all_metadata")))
-        found = list(reversed(self._messages[channel.id]))[:limit]
-        return {"ok": True, "messages": [self._listed(m, with_meta) for m in found]}
+        found = list(reversed(self._messages[channel.id]))
+        return self._page(found, params, with_meta)
 
     def _replies(self, params: Json) -> Json:
         """``conversations.replies``: the parent first, then its replies, oldest first."""
@@ -1471,10 +1470,22 @@ class FakeSlack:
         parent = self._thread_parent(channel.id, str(params.get("ts")))
         if parent is None:
             raise _ApiError("thread_not_found")
-        limit = int(params.get("limit") or 100)
         with_meta = bool(_as_bool(params.get("include_all_metadata")))
-        found = [parent, *parent.replies][:limit]
-        return {"ok": True, "messages": [self._listed(m, with_meta) for m in found]}
+        return self._page([parent, *parent.replies], params, with_meta)
+
+    def _page(self, found: list[Message], params: Json, with_meta: bool) -> Json:
+        """One page of a listing: ``limit`` items from ``cursor``, Slack's pagination shape."""
+        limit = max(1, min(int(params.get("limit") or 100), 1000))
+        cursor = str(params.get("cursor") or "")
+        start = int(cursor.removeprefix("off:")) if cursor.startswith("off:") else 0
+        page = found[start : start + limit]
+        more = start + limit < len(found)
+        return {
+            "ok": True,
+            "messages": [self._listed(m, with_meta) for m in page],
+            "has_more": more,
+            "response_metadata": {"next_cursor": f"off:{start + limit}" if more else ""},
+        }
 
     def _listed(self, message: Message, with_meta: bool) -> Json:
         body = self._message_json(message)
