@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from bot.charts import timeline_figure
 from bot.commands import CommandError, CommandRequest, parse_command
 from bot.commands.handlers import Commands
 from bot.config import default_seeds_dir
@@ -130,3 +131,37 @@ def test_apostrophes_inside_words_are_text_not_quotes() -> None:
     assert parse_command("stories Turkey's strike") == ("stories", ("Turkey's", "strike"))
     assert parse_command("subscribe keyword 'gas leak'") == ("subscribe", ("keyword", "gas leak"))
     assert parse_command("stories “Turkey’s strike”") == ("stories", ("Turkey's strike",))
+
+
+async def test_timeline_has_a_panel_per_figure_a_line_per_source_and_dated_axes(
+    commands: Commands, uow_factory: UowFactory
+) -> None:
+    import matplotlib.pyplot as plt
+
+    story_id = await seed_story_id(commands)
+    async with uow_factory() as uow:
+        story = await uow.stories.get(story_id)
+    assert story is not None
+    fig = timeline_figure(story)
+    assert fig is not None
+    try:
+        fig.canvas.draw()
+        killed = fig.axes[0]
+        assert killed.get_title(loc="left").startswith("killed · Turkish soldiers")
+        legend = killed.get_legend()
+        assert legend is not None
+        sources = [t.get_text() for t in legend.get_texts()]
+        assert "Rahmi Dogan" in sources
+        assert any(s.startswith("Syrian Observatory") for s in sources)
+        by_source = dict(zip(sources, killed.get_lines(), strict=True))
+        assert list(by_source["Rahmi Dogan"].get_ydata()) == [9, 22, 29, 33]
+        # Each value is printed beside its point, the conflicting 34 included.
+        printed = [t.get_text() for t in killed.texts]
+        assert {"9", "22", "29", "33", "34"} <= set(printed)
+        # Dates on the time axis (UTC), counts with thousands separators.
+        ticks = [t.get_text() for t in killed.get_xticklabels()]
+        assert "Feb-27" in ticks and "Feb-28" in ticks
+        assert fig.axes[-1].get_xlabel() == "time (UTC)"
+        assert fig.axes[-1].yaxis.get_major_formatter()(1_000_000, 0) == "1,000,000"
+    finally:
+        plt.close(fig)
