@@ -54,6 +54,7 @@ def run(
     values: dict[str, str] | None = None,
     *,
     admin: bool = True,
+    roles: tuple[str, ...] = (),
     timeout: float = 30.0,
 ) -> Interaction:
     done = fake.slash(
@@ -61,6 +62,7 @@ def run(
         sub,
         values or {},
         permissions=MANAGE_GUILD if admin else "0",
+        roles=roles,
         channel_id=fake.channel_ids["alerts"],
     ).wait_done(timeout)
     assert done.callback_type == 5, "every command is deferred first"
@@ -101,7 +103,8 @@ def test_replay_story_timeline_admin_mentions_and_a_429_storm(
     fake: FakeDiscord, tmp_path: Path
 ) -> None:
     drop = tmp_path / "drop"
-    with BotProcess(tmp_path, discord_env(fake, CLAIMWATCH_DROP_DIR=str(drop))) as bot:
+    env = discord_env(fake, CLAIMWATCH_DROP_DIR=str(drop), CLAIMWATCH_DISCORD_ADMIN_ROLES="Editors")
+    with BotProcess(tmp_path, env) as bot:
         bot.start()
         wait_registered(bot, fake)
         names = {o["name"] for o in fake.registered_commands(fake.guild_id)[0]["options"]}
@@ -154,6 +157,16 @@ def test_replay_story_timeline_admin_mentions_and_a_429_storm(
         )
         assert "only admins" in answer_text(done)
         assert all(f.ephemeral for f in done.followups)
+        assert db_rows(tmp_path / "chat.db", "SELECT count(*) FROM feeds")[0][0] == 0
+        # Without Manage Server, the configured admin role is enough.
+        url = "https://example.org/f.xml"
+        done = run(fake, "feeds", {"action": "add", "target": url}, admin=False, roles=("Editors",))
+        assert "added" in answer_text(done)
+        [(feed_id,)] = db_rows(tmp_path / "chat.db", "SELECT id FROM feeds")
+        done = run(
+            fake, "feeds", {"action": "remove", "target": feed_id}, admin=False, roles=("Editors",)
+        )
+        assert "removed" in answer_text(done)
         assert db_rows(tmp_path / "chat.db", "SELECT count(*) FROM feeds")[0][0] == 0
 
         # "@everyone 5 killed" pings nobody.

@@ -82,7 +82,7 @@ def rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
 def test_replay_story_timeline_admin_and_mentions(fake: FakeSlack, tmp_path: Path) -> None:
     alerts = fake.channel_ids["alerts"]
     drop = tmp_path / "drop"
-    env = slack_env(fake, CLAIMWATCH_DROP_DIR=str(drop))
+    env = slack_env(fake, CLAIMWATCH_DROP_DIR=str(drop), CLAIMWATCH_SLACK_ADMIN_USERS="U2, U3")
     with BotProcess(tmp_path, env) as bot:
         bot.start()
         bot.wait_for(lambda: fake.connection_count >= 1, what="the socket mode connection")
@@ -143,6 +143,11 @@ def test_replay_story_timeline_admin_and_mentions(fake: FakeSlack, tmp_path: Pat
         assert "only admins" in answer["text"]
         assert answer.get("response_type") == "ephemeral"
         assert rows(tmp_path / "chat.db", "SELECT count(*) FROM feeds")[0][0] == 0
+        # Not a workspace admin, but on the configured list: allowed.
+        answer = ask(fake, "feeds add https://example.org/feed.xml", user="U2")
+        assert "added" in answer["text"], answer
+        [(feed_id,)] = rows(tmp_path / "chat.db", "SELECT id FROM feeds")
+        assert "removed" in ask(fake, f"feeds remove {feed_id}", user="U2")["text"]
 
         # Untrusted text never pings: "@everyone 5 killed", <!channel>, <!here>, <@U999>.
         drop.mkdir(exist_ok=True)
