@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -11,6 +11,7 @@ from bot.charts import timeline_figure
 from bot.commands import CommandError, CommandRequest, parse_command
 from bot.commands.handlers import Commands
 from bot.config import default_seeds_dir
+from bot.domain.delivery import Channel, plan_deliveries
 from bot.ingest.readers import read_path
 from bot.service.catalog import CatalogConfig, FeedCatalog
 from bot.service.ingest import Ingestor
@@ -77,6 +78,8 @@ async def test_story_shows_lineage_conflict_and_officials(commands: Commands) ->
     assert "9 → 22 → 29 → 33" in text
     assert "open conflict" in text and "34" in text
     assert "Dogan" in text and "officials:" in text
+    # Sources as the articles name them, not the normalised keys they are matched by.
+    assert "sources: Rahmi Dogan, Syrian Observatory for Human Rights, unknown" in text
 
 
 async def test_stories_statements_sources_and_status(commands: Commands) -> None:
@@ -91,6 +94,23 @@ async def test_stories_statements_sources_and_status(commands: Commands) -> None
     assert len(text.splitlines()) == 6  # title + five seed articles
     text, _ = await ask(commands, "status")
     assert "tracked stories: 1" in text and "latest alerts" in text
+    assert "health: ok" in text
+
+
+async def test_status_shows_open_health_problems_and_the_delivery_backlog(
+    commands: Commands, uow_factory: UowFactory
+) -> None:
+    now = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    async with uow_factory() as uow:
+        await uow.begin_write()
+        assert await uow.health.open_episode("delivery_lag", now, "alerts 15 min late")
+        alerts = await uow.alerts.recent(2)
+        queued = plan_deliveries(alerts, [], [], [], now, also_to=[Channel("slack", "C1")])
+        assert await uow.outbox.add(queued, now) == 2
+        await uow.commit()
+    text, _ = await ask(commands, "status")
+    assert "health: unhealthy: delivery lag since 2026-03-01 12:00 UTC" in text
+    assert "chat deliveries: 2 pending; oldest unsent from 2026-03-01 12:00 UTC" in text
 
 
 async def test_unknown_and_incomplete_commands_answer_helpfully(commands: Commands) -> None:

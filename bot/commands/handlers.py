@@ -123,12 +123,25 @@ class Commands:
             feeds = await uow.feeds.all()
             alerts = await uow.alerts.recent(5)
             tracked = await uow.stories.search(query=None, tracked_only=True, limit=1000)
+            problems = await uow.health.open_episodes()
+            backlog, oldest = await uow.health.delivery_backlog()
+            deliveries = await uow.outbox.counts()
         counts: dict[str, int] = {}
         for feed in feeds:
             counts[feed.state.value] = counts.get(feed.state.value, 0) + 1
         summary = ", ".join(f"{n} {state}" for state, n in sorted(counts.items())) or "none"
         fields = [ReplyField("feeds", f"{len(feeds)} ({summary})", inline=True)]
         fields.append(ReplyField("tracked stories", str(len(tracked)), inline=True))
+        # The deployment's own health, as the health check last judged it (open episodes).
+        health = "; ".join(
+            f"{problem.replace('_', ' ')} since {_when(since)}"
+            for problem, since in sorted(problems.items())
+        )
+        fields.append(ReplyField("health", f"unhealthy: {health}" if health else "ok", inline=True))
+        if deliveries:
+            sent = ", ".join(f"{n} {state}" for state, n in sorted(deliveries.items()))
+            waiting = f"; oldest unsent from {_when(oldest)}" if backlog and oldest else ""
+            fields.append(ReplyField("chat deliveries", sent + waiting))
         trouble = [f for f in feeds if f.state in (FeedState.FAILING, FeedState.DISABLED)]
         if trouble:
             fields.append(
@@ -177,7 +190,9 @@ class Commands:
                     f"latest: {head.quantity.display()} — {head.source} ({head.outlet}, "
                     f"{_when(head.at)})"
                 )
-            sources = sorted({step.source for step in ser.lineage} | set(ser.by_source))
+            # Who gave this figure, as named in the articles (by_source is keyed by a
+            # normalised form, "dogan", that is not for display).
+            sources = sorted({step.source for step in (*ser.lineage, *ser.by_source.values())})
             lines.append("sources: " + ", ".join(sources))
             if ser.confirmations:
                 lines.append(f"confirmed {ser.confirmations}×")
