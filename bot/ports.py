@@ -218,7 +218,26 @@ class SubscriptionRepository(Protocol):
     async def digests(self) -> list[Digest]: ...
 
 
-class OutboxRepository(Protocol):
+class LeasedRows(Protocol):
+    """What both outboxes (story alerts, admin alerts) do with a row once it is claimed."""
+
+    async def mark_sent(self, delivery_id: int, message_id: str | None, now: datetime) -> None: ...
+
+    async def retry_at(
+        self, delivery_id: int, at: datetime, error: str, *, uncertain: bool
+    ) -> None:
+        """Try again at ``at``. ``uncertain``: the failed attempt may have posted anyway."""
+
+    async def drop(self, delivery_id: int, error: str) -> None: ...
+
+    async def release(self, owner: str) -> int:
+        """Hand back ``owner``'s leases (clean shutdown); started attempts stay uncertain."""
+
+    async def counts(self) -> dict[str, int]:
+        """Rows per state."""
+
+
+class OutboxRepository(LeasedRows, Protocol):
     """Alert × channel rows written with the alerts, sent by the delivery worker."""
 
     async def add(self, deliveries: Sequence[NewDelivery], now: datetime) -> int:
@@ -235,15 +254,6 @@ class OutboxRepository(Protocol):
     ) -> list[Delivery]:
         """Lease due rows that are the oldest unsent of their (channel, story), oldest first."""
 
-    async def mark_sent(self, delivery_id: int, message_id: str | None, now: datetime) -> None: ...
-
-    async def retry_at(
-        self, delivery_id: int, at: datetime, error: str, *, uncertain: bool
-    ) -> None:
-        """Try again at ``at``. ``uncertain``: the failed attempt may have posted anyway."""
-
-    async def drop(self, delivery_id: int, error: str) -> None: ...
-
     async def drop_channel(self, channel: Channel, reason: str) -> int: ...
 
     async def held(self, channel: Channel, limit: int) -> list[Delivery]:
@@ -255,10 +265,6 @@ class OutboxRepository(Protocol):
 
     async def release_held(self, channel: Channel) -> int: ...
 
-    async def release(self, owner: str) -> int: ...
-
-    async def counts(self) -> dict[str, int]: ...
-
     async def next_due(self, platforms: Sequence[str]) -> datetime | None: ...
 
     async def thread(self, channel: Channel, story_id: str) -> StoryThread | None: ...
@@ -266,7 +272,7 @@ class OutboxRepository(Protocol):
     async def save_thread(self, thread: StoryThread, now: datetime) -> None: ...
 
 
-class AdminOutboxRepository(Protocol):
+class AdminOutboxRepository(LeasedRows, Protocol):
     """Admin alert × admin channel rows, queued when the admin alert is stored."""
 
     async def register_channels(self, channels: Sequence[Channel], now: datetime) -> int:
@@ -282,18 +288,6 @@ class AdminOutboxRepository(Protocol):
         platforms: Sequence[str],
     ) -> list[AdminDelivery]:
         """Lease due rows, each the oldest pending of its channel."""
-
-    async def mark_sent(self, delivery_id: int, message_id: str | None, now: datetime) -> None: ...
-
-    async def retry_at(
-        self, delivery_id: int, at: datetime, error: str, *, uncertain: bool
-    ) -> None: ...
-
-    async def drop(self, delivery_id: int, error: str) -> None: ...
-
-    async def release(self, owner: str) -> int: ...
-
-    async def counts(self) -> dict[str, int]: ...
 
 
 class HealthRepository(Protocol):

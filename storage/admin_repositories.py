@@ -16,9 +16,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select, tuple_, update
+from sqlalchemy import delete, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from bot.domain.admin import AdminAlert
 from bot.domain.delivery import AdminDelivery, Channel, DeliveryState
@@ -130,41 +129,17 @@ class SqlAdminOutboxRepository(_Outbox):
         platforms: Sequence[str],
     ) -> list[AdminDelivery]:
         """Lease up to ``limit`` due rows, each the oldest pending of its channel."""
-        s = self._session
-        earlier = aliased(AdminDeliveryRow)
-        blocked = (
-            select(earlier.id)
-            .where(
-                earlier.platform == AdminDeliveryRow.platform,
-                earlier.channel_id == AdminDeliveryRow.channel_id,
-                earlier.id < AdminDeliveryRow.id,
-                earlier.state == DeliveryState.PENDING.value,
-            )
-            .exists()
+        found = await self._claim_heads(
+            AdminAlertRow.payload,
+            AdminAlertRow.key == AdminDeliveryRow.admin_key,
+            ("platform", "channel_id"),
+            now=now,
+            owner=owner,
+            lease=lease,
+            limit=limit,
+            platforms=platforms,
         )
-        due = (
-            select(AdminDeliveryRow, AdminAlertRow.payload)
-            .join(AdminAlertRow, AdminAlertRow.key == AdminDeliveryRow.admin_key)
-            .where(
-                AdminDeliveryRow.state == DeliveryState.PENDING.value,
-                AdminDeliveryRow.platform.in_(list(platforms)),
-                AdminDeliveryRow.next_attempt_at <= now,
-                or_(
-                    AdminDeliveryRow.lease_expires_at.is_(None),
-                    AdminDeliveryRow.lease_expires_at <= now,
-                ),
-                ~blocked,
-            )
-            .order_by(AdminDeliveryRow.next_attempt_at, AdminDeliveryRow.id)
-            .limit(limit)
-        )
-        if s.get_bind().dialect.name == "postgresql":
-            due = due.with_for_update(of=AdminDeliveryRow, skip_locked=True)
-        _written(s)
-        found = (await s.execute(due)).all()
-        if not found:
-            return []
-        claimed = [
+        return [
             AdminDelivery(
                 id=row.id,
                 alert=serialize.load_admin_alert(payload),
@@ -174,15 +149,3 @@ class SqlAdminOutboxRepository(_Outbox):
             )
             for row, payload in found
         ]
-        await s.execute(
-            update(AdminDeliveryRow)
-            .where(AdminDeliveryRow.id.in_([d.id for d in claimed]))
-            .values(
-                lease_owner=owner,
-                lease_expires_at=now + lease,
-                attempt_started_at=func.coalesce(AdminDeliveryRow.attempt_started_at, now),
-                attempts=AdminDeliveryRow.attempts + 1,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        return claimed

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -239,6 +239,67 @@ class _Outbox:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
+    async def _claim_heads(
+        self,
+        payload: Any,
+        joined: ColumnElement[bool],
+        queue: Sequence[str],
+        *,
+        now: datetime,
+        owner: str,
+        lease: timedelta,
+        limit: int,
+        platforms: Sequence[str],
+    ) -> list[Any]:
+        """Lease due rows that are the oldest pending of their queue, with their payload.
+
+        ``queue`` names the columns that make a queue (a channel, or a channel and a
+        story): a row waits while an earlier row of its queue is unsent, which keeps
+        each queue in order while other queues go ahead.
+        """
+        s = self._session
+        rows: Any = self._rows
+        earlier: Any = aliased(rows)
+        blocked = (
+            select(earlier.id)
+            .where(
+                *(getattr(earlier, c) == getattr(rows, c) for c in queue),
+                earlier.id < rows.id,
+                earlier.state == DeliveryState.PENDING.value,
+            )
+            .exists()
+        )
+        due = (
+            select(rows, payload)
+            .join(payload.class_, joined)
+            .where(
+                rows.state == DeliveryState.PENDING.value,
+                rows.platform.in_(list(platforms)),
+                rows.next_attempt_at <= now,
+                or_(rows.lease_expires_at.is_(None), rows.lease_expires_at <= now),
+                ~blocked,
+            )
+            .order_by(rows.next_attempt_at, rows.id)
+            .limit(limit)
+        )
+        if s.get_bind().dialect.name == "postgresql":
+            due = due.with_for_update(of=rows, skip_locked=True)
+        _written(s)
+        found = list((await s.execute(due)).all())
+        if found:
+            await s.execute(
+                update(rows)
+                .where(rows.id.in_([row.id for row, _ in found]))
+                .values(
+                    lease_owner=owner,
+                    lease_expires_at=now + lease,
+                    attempt_started_at=func.coalesce(rows.attempt_started_at, now),
+                    attempts=rows.attempts + 1,
+                )
+                .execution_options(synchronize_session=False)
+            )
+        return found
+
     async def mark_sent(self, delivery_id: int, message_id: str | None, now: datetime) -> None:
         await self._finish(
             delivery_id,
@@ -340,53 +401,19 @@ class SqlOutboxRepository(_Outbox):
         Each returned delivery says whether an earlier attempt was left unresolved
         (``uncertain``); the claim itself records that this attempt has started.
         """
-        s = self._session
-        earlier = aliased(DeliveryRow)
-        blocked = (
-            select(earlier.id)
-            .where(
-                earlier.platform == DeliveryRow.platform,
-                earlier.channel_id == DeliveryRow.channel_id,
-                earlier.story_id == DeliveryRow.story_id,
-                earlier.id < DeliveryRow.id,
-                earlier.state == DeliveryState.PENDING.value,
-            )
-            .exists()
+        found = await self._claim_heads(
+            AlertRow.payload,
+            AlertRow.key == DeliveryRow.alert_key,
+            ("platform", "channel_id", "story_id"),
+            now=now,
+            owner=owner,
+            lease=lease,
+            limit=limit,
+            platforms=platforms,
         )
-        due = (
-            select(DeliveryRow, AlertRow.payload)
-            .join(AlertRow, AlertRow.key == DeliveryRow.alert_key)
-            .where(
-                DeliveryRow.state == DeliveryState.PENDING.value,
-                DeliveryRow.platform.in_(list(platforms)),
-                DeliveryRow.next_attempt_at <= now,
-                or_(DeliveryRow.lease_expires_at.is_(None), DeliveryRow.lease_expires_at <= now),
-                ~blocked,
-            )
-            .order_by(DeliveryRow.next_attempt_at, DeliveryRow.id)
-            .limit(limit)
-        )
-        if s.get_bind().dialect.name == "postgresql":
-            due = due.with_for_update(of=DeliveryRow, skip_locked=True)
-        _written(s)
-        found = (await s.execute(due)).all()
-        if not found:
-            return []
-        claimed = [
+        return [
             _delivery(row, payload, row.attempt_started_at is not None) for row, payload in found
         ]
-        await s.execute(
-            update(DeliveryRow)
-            .where(DeliveryRow.id.in_([d.id for d in claimed]))
-            .values(
-                lease_owner=owner,
-                lease_expires_at=now + lease,
-                attempt_started_at=func.coalesce(DeliveryRow.attempt_started_at, now),
-                attempts=DeliveryRow.attempts + 1,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        return claimed
 
     async def drop_channel(self, channel: Channel, reason: str) -> int:
         """Drop every unsent row of ``channel`` (it is gone); how many."""

@@ -369,13 +369,31 @@ class DigestRow(Base):
     next_at: Mapped[datetime]
 
 
-class DeliveryRow(Base):
-    """The outbox: one row per alert × channel, written with the alert, sent later.
+class OutboxColumns:
+    """What an outbox row (story or admin alert × channel) tracks about its sending.
 
     ``attempt_started_at`` is set when a worker takes the row for sending and cleared
     when it records the result; a row found with it set after its lease expired was
     being sent by a worker that died, so the platform is asked before sending again.
     """
+
+    id: Mapped[int] = mapped_column(SeqType, primary_key=True, autoincrement=True)
+    platform: Mapped[str] = mapped_column(String)
+    channel_id: Mapped[str] = mapped_column(String)
+    state: Mapped[str] = mapped_column(String)
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    attempt_started_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    message_id: Mapped[str | None] = mapped_column(String)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    lease_owner: Mapped[str | None] = mapped_column(String)
+    lease_expires_at: Mapped[datetime | None]
+
+
+class DeliveryRow(OutboxColumns, Base):
+    """The outbox: one row per alert × channel, written with the alert, sent later."""
 
     __tablename__ = "deliveries"
     __table_args__ = (
@@ -392,22 +410,9 @@ class DeliveryRow(Base):
         {"sqlite_autoincrement": True},
     )
 
-    id: Mapped[int] = mapped_column(SeqType, primary_key=True, autoincrement=True)
     alert_key: Mapped[str] = mapped_column(ForeignKey("alerts.key", ondelete="CASCADE"))
     story_id: Mapped[str] = mapped_column(String)
-    platform: Mapped[str] = mapped_column(String)
-    channel_id: Mapped[str] = mapped_column(String)
     subscription_id: Mapped[str | None] = mapped_column(String)
-    state: Mapped[str] = mapped_column(String)
-    attempts: Mapped[int] = mapped_column(Integer)
-    next_attempt_at: Mapped[datetime]
-    created_at: Mapped[datetime]
-    attempt_started_at: Mapped[datetime | None]
-    sent_at: Mapped[datetime | None]
-    message_id: Mapped[str | None] = mapped_column(String)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    lease_owner: Mapped[str | None] = mapped_column(String)
-    lease_expires_at: Mapped[datetime | None]
 
 
 class AdminChannelRow(Base):
@@ -424,7 +429,7 @@ class AdminChannelRow(Base):
     registered_at: Mapped[datetime]
 
 
-class AdminDeliveryRow(Base):
+class AdminDeliveryRow(OutboxColumns, Base):
     """The admin outbox: one row per admin alert × admin channel (see ``DeliveryRow``)."""
 
     __tablename__ = "admin_deliveries"
@@ -434,20 +439,7 @@ class AdminDeliveryRow(Base):
         {"sqlite_autoincrement": True},
     )
 
-    id: Mapped[int] = mapped_column(SeqType, primary_key=True, autoincrement=True)
     admin_key: Mapped[str] = mapped_column(ForeignKey("admin_alerts.key", ondelete="CASCADE"))
-    platform: Mapped[str] = mapped_column(String)
-    channel_id: Mapped[str] = mapped_column(String)
-    state: Mapped[str] = mapped_column(String)
-    attempts: Mapped[int] = mapped_column(Integer)
-    next_attempt_at: Mapped[datetime]
-    created_at: Mapped[datetime]
-    attempt_started_at: Mapped[datetime | None]
-    sent_at: Mapped[datetime | None]
-    message_id: Mapped[str | None] = mapped_column(String)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    lease_owner: Mapped[str | None] = mapped_column(String)
-    lease_expires_at: Mapped[datetime | None]
 
 
 class StoryThreadRow(Base):

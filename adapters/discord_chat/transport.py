@@ -96,22 +96,22 @@ class DiscordTransport:
         idempotency_key: str,
         card: StoryCard | None,
     ) -> Posted:
+        embed = alert_embed(alert)
+        if thread is not None and thread.thread_id is not None:
+            sent = await self._send(thread.thread_id, embed, idempotency_key)
+            return Posted(str(sent.id), thread.thread_id)
+        sent = await self._send(channel_id, embed, idempotency_key)
+        return Posted(str(sent.id), await self._open_thread(sent, alert))
+
+    async def _send(self, channel_id: str, embed: discord.Embed, key: str) -> discord.Message:
+        """Post ``embed`` with ``key`` as its nonce, mentions off; errors translated."""
         try:
-            if thread is not None and thread.thread_id is not None:
-                target = await self._channel(int(thread.thread_id))
-                sent = await target.send(
-                    embed=alert_embed(alert), nonce=idempotency_key, allowed_mentions=MENTIONS_OFF
-                )
-                return Posted(str(sent.id), thread.thread_id)
             channel = await self._channel(int(channel_id))
-            sent = await channel.send(
-                embed=alert_embed(alert), nonce=idempotency_key, allowed_mentions=MENTIONS_OFF
-            )
+            return await channel.send(embed=embed, nonce=key, allowed_mentions=MENTIONS_OFF)
         except DeliveryError:
             raise
         except Exception as exc:
             raise translate(exc) from exc
-        return Posted(str(sent.id), await self._open_thread(sent, alert))
 
     async def _open_thread(self, message: discord.Message, alert: Alert) -> str | None:
         """The story's thread under its first message; None if threads are not allowed here."""
@@ -150,16 +150,7 @@ class DiscordTransport:
     async def post_digest(
         self, channel_id: str, alerts: Sequence[Alert], *, idempotency_key: str
     ) -> Posted:
-        try:
-            channel = await self._channel(int(channel_id))
-            sent = await channel.send(
-                embed=digest_embed(alerts), nonce=idempotency_key, allowed_mentions=MENTIONS_OFF
-            )
-        except DeliveryError:
-            raise
-        except Exception as exc:
-            raise translate(exc) from exc
-        return Posted(str(sent.id))
+        return Posted(str((await self._send(channel_id, digest_embed(alerts), idempotency_key)).id))
 
     @property
     def admin_channel(self) -> str | None:
@@ -168,13 +159,4 @@ class DiscordTransport:
     async def post_admin(
         self, channel_id: str, alert: AdminAlert, *, idempotency_key: str
     ) -> Posted:
-        try:
-            channel = await self._channel(int(channel_id))
-            sent = await channel.send(
-                embed=admin_embed(alert), nonce=idempotency_key, allowed_mentions=MENTIONS_OFF
-            )
-        except DeliveryError:
-            raise
-        except Exception as exc:
-            raise translate(exc) from exc
-        return Posted(str(sent.id))
+        return Posted(str((await self._send(channel_id, admin_embed(alert), idempotency_key)).id))

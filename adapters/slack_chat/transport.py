@@ -116,19 +116,7 @@ class SlackTransport:
     ) -> Posted:
         text, blocks = alert_message(alert)
         thread_ts = thread.thread_id if thread is not None else None
-        try:
-            resp = await self._client.chat_postMessage(
-                channel=channel_id,
-                text=text,
-                blocks=blocks,
-                thread_ts=thread_ts,
-                unfurl_links=False,
-                unfurl_media=False,
-                metadata=_metadata(idempotency_key),
-            )
-        except Exception as exc:
-            raise translate(exc) from exc
-        ts = str(resp["ts"])
+        ts = await self._post(channel_id, text, blocks, idempotency_key, thread_ts=thread_ts)
         # A top-level post is the story's first message here: its ts names the thread.
         return Posted(ts, thread_ts or ts)
 
@@ -188,18 +176,7 @@ class SlackTransport:
         self, channel_id: str, alerts: Sequence[Alert], *, idempotency_key: str
     ) -> Posted:
         text, blocks = digest_message(alerts)
-        try:
-            resp = await self._client.chat_postMessage(
-                channel=channel_id,
-                text=text,
-                blocks=blocks,
-                unfurl_links=False,
-                unfurl_media=False,
-                metadata=_metadata(idempotency_key),
-            )
-        except Exception as exc:
-            raise translate(exc) from exc
-        return Posted(str(resp["ts"]))
+        return Posted(await self._post(channel_id, text, blocks, idempotency_key))
 
     @property
     def admin_channel(self) -> str | None:
@@ -209,15 +186,28 @@ class SlackTransport:
         self, channel_id: str, alert: AdminAlert, *, idempotency_key: str
     ) -> Posted:
         text, blocks = admin_message(alert)
+        return Posted(await self._post(channel_id, text, blocks, idempotency_key))
+
+    async def _post(
+        self,
+        channel_id: str,
+        text: str,
+        blocks: list[Any],
+        key: str,
+        *,
+        thread_ts: str | None = None,
+    ) -> str:
+        """``chat.postMessage`` carrying ``key`` in its metadata; the new message's ts."""
         try:
             resp = await self._client.chat_postMessage(
                 channel=channel_id,
                 text=text,
                 blocks=blocks,
+                thread_ts=thread_ts,
                 unfurl_links=False,
                 unfurl_media=False,
-                metadata=_metadata(idempotency_key),
+                metadata=_metadata(key),
             )
         except Exception as exc:
             raise translate(exc) from exc
-        return Posted(str(resp["ts"]))
+        return str(resp["ts"])

@@ -30,7 +30,6 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from bot.clock import Clock, utc_now
 from bot.domain.admin import AdminAlert
@@ -50,6 +49,7 @@ from bot.ports import (
     ChannelGone,
     ChatTransport,
     DeliveryError,
+    LeasedRows,
     MessageRejected,
     Posted,
     RateLimited,
@@ -64,16 +64,6 @@ DIGEST_MAX = 40
 """At most this many alerts in one digest message; the rest go in the next one."""
 ADMIN_BATCH = 10
 """Admin rows claimed per round (they are few; a burst drains over a few rounds)."""
-
-
-class _Retryable(Protocol):
-    """The part of either outbox that records a failed send."""
-
-    async def retry_at(
-        self, delivery_id: int, at: datetime, error: str, *, uncertain: bool
-    ) -> None: ...
-
-    async def drop(self, delivery_id: int, error: str) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +195,7 @@ class DeliveryWorker:
 
     async def _record_failure(
         self,
-        outbox: _Retryable,
+        outbox: LeasedRows,
         what: str,
         row_id: int,
         attempts: int,
