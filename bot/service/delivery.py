@@ -318,9 +318,8 @@ class DeliveryWorker:
             failure = exc if isinstance(exc, DeliveryError) else TransientFailure(repr(exc))
             if not isinstance(exc, DeliveryError):
                 log.exception("admin delivery %d: unexpected error", delivery.id)
-            elif isinstance(exc, ChannelGone):
-                # Nobody to tell in chat: the admin channel itself is gone. The log says it.
-                log.error("admin channel %s refuses the bot: %s", delivery.channel, exc)
+            # An admin channel that is gone is dropped and logged: nobody is left in
+            # chat to tell.
             async with self._uow_factory() as uow:
                 await uow.begin_write()
                 await self._record_failure(
