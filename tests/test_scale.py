@@ -30,7 +30,7 @@ import json
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -104,8 +104,13 @@ class FeedFarm:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+            # 150 fetches in flight: the default backlog of 5 drops connection attempts
+            # on a busy machine, and a feed whose first fetch fails waits out a 60 s backoff.
+            request_queue_size = 1024
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -178,17 +183,33 @@ def _env(db_url: str, fake: FakeSlack, **extra: str) -> dict[str, str]:
         "CLAIMWATCH_PER_HOST_FETCHES": "50",
         "CLAIMWATCH_MAX_CONCURRENT_FETCHES": "50",
         "CLAIMWATCH_GATEWAY_RETRY_S": "1",
+        # A fetch that fails (none should) is retried an interval later, not after the
+        # default first backoff of 60 s, which is as long as the warm-up may take.
+        "CLAIMWATCH_BACKOFF_BASE_S": str(INTERVAL),
         "CLAIMWATCH_LOG_LEVEL": "INFO",
         **extra,
     }
 
 
-async def _until(check: Any, within: float, what: str) -> None:
+async def _until(
+    check: Any, within: float, what: str, explain: Callable[[], str] = lambda: ""
+) -> None:
     deadline = time.monotonic() + within
     while not check():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
+            raise AssertionError(f"timed out waiting for {what}. {explain()}")
         await asyncio.sleep(0.2)
+
+
+def _complaints(procs: list[BotProcess]) -> str:
+    """The warnings and errors the bots logged: why a feed was not polled, say."""
+    lines = [
+        f"{p.log.stem}: {line}"
+        for p in procs
+        for line in p.output().splitlines()
+        if "WARNING" in line or "ERROR" in line or "Traceback" in line
+    ]
+    return f"{len(lines)} warning(s) logged; the last:\n" + "\n".join(lines[-30:])
 
 
 def _gaps(times: list[float], start: float, end: float) -> list[float]:
@@ -240,8 +261,17 @@ async def test_three_workers_and_a_gateway_share_one_postgres(
             gateways[1].start("--role", "gateway")
 
             # Warm-up: every feed polled once (the first poll of a feed is quiet).
-            await _until(lambda: len(farm.snapshot()) == FEEDS, 60, "a first poll of each feed")
+            warm_from = time.monotonic()
+            await _until(
+                lambda: len(farm.snapshot()) == FEEDS,
+                60,
+                "a first poll of each feed",
+                lambda: (
+                    f"{len(farm.snapshot())} of {FEEDS} polled; " + _complaints(procs + gateways)
+                ),
+            )
             steady_from = time.monotonic()
+            print(f"warm-up: {FEEDS} first polls in {steady_from - warm_from:.1f} s")
             await asyncio.sleep(3 * INTERVAL)
             steady_to = time.monotonic()
             assert all(p.alive() for p in procs + gateways)
@@ -309,9 +339,20 @@ async def test_three_workers_and_a_gateway_share_one_postgres(
     # 2. The killed worker's leased feeds were polled again within one lease period.
     url_index = {farm.url(i): i for i in range(FEEDS)}
     assert leased, "worker 1 held no lease when it was killed (the test proves nothing)"
+    # Its lease runs out at most LEASE after the kill (it is renewed every third of
+    # one); the feed is overdue by then, so it heads the next claim. The slack is for a
+    # loaded machine, where a claim waits for a free fetch slot; a feed that was not
+    # taken over would wait for ever.
+    takeovers = []
     for url in leased:
         later = [t for t in polls[url_index[url]] if t > killed_at]
-        assert later and later[0] - killed_at <= LEASE + 2 * TICK + 1.0, (url, later[:1])
+        assert later, f"{url} was never polled again after its worker died"
+        takeovers.append(later[0] - killed_at)
+    print(
+        f"{len(leased)} leased feed(s) of the killed worker polled again after "
+        f"{min(takeovers):.1f}–{max(takeovers):.1f} s (lease {LEASE:.0f} s)"
+    )
+    assert max(takeovers) <= LEASE + 2 * TICK + 4.0, sorted(takeovers)[-5:]
     # ... and no feed went unpolled for longer than an interval plus a lease.
     for index in range(FEEDS):
         for gap in _gaps(polls.get(index, []), steady_to, after_to):

@@ -139,6 +139,10 @@ class _Pool(Generic[T]):
     async def close(self, grace: float) -> None:
         """Let work in flight finish for up to ``grace`` seconds, then cancel it."""
         self._closed = True
+        # A refill may be inside its claim: what it claims it starts (it holds the
+        # leases), so wait for it before taking the list of tasks to wait for.
+        if self._refills:
+            await asyncio.wait(set(self._refills), timeout=grace)
         if self.tasks:
             _done, pending = await asyncio.wait(set(self.tasks), timeout=grace)
             for task in pending:
