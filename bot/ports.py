@@ -304,7 +304,7 @@ class HealthRepository(Protocol):
     async def feeds_by_state(self) -> dict[str, int]: ...
 
     async def delivery_backlog(self) -> tuple[int, datetime | None]:
-        """Unsent outbox rows and when the oldest was written."""
+        """Unsent story and admin outbox rows, and when the oldest was written."""
 
 
 class UnitOfWork(Protocol):

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.delivery import DeliveryState
 from storage.source_repositories import _insert, _written
-from storage.tables import DeliveryRow, FeedRow, HealthEpisodeRow
+from storage.tables import AdminDeliveryRow, DeliveryRow, FeedRow, HealthEpisodeRow
 
 
 class SqlHealthRepository:
@@ -48,9 +48,18 @@ class SqlHealthRepository:
         return {state: n for state, n in (await self._session.execute(stmt)).all()}
 
     async def delivery_backlog(self) -> tuple[int, datetime | None]:
-        """(unsent rows, ``created_at`` of the oldest); held digest rows are not late."""
-        stmt = select(func.count(), func.min(DeliveryRow.created_at)).where(
-            DeliveryRow.state == DeliveryState.PENDING.value
-        )
-        count, oldest = (await self._session.execute(stmt)).one()
-        return int(count), oldest
+        """(unsent rows, ``created_at`` of the oldest), story and admin alerts alike.
+
+        Held digest rows are not late. Admin alerts count too: an "unhealthy" that
+        cannot reach the operators is itself a delivery problem.
+        """
+        count, oldest = 0, None
+        for rows in (DeliveryRow, AdminDeliveryRow):
+            stmt = select(func.count(), func.min(rows.created_at)).where(
+                rows.state == DeliveryState.PENDING.value
+            )
+            n, first = (await self._session.execute(stmt)).one()
+            count += int(n)
+            if first is not None and (oldest is None or first < oldest):
+                oldest = first
+        return count, oldest

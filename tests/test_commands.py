@@ -11,6 +11,7 @@ from bot.charts import timeline_figure
 from bot.commands import CommandError, CommandRequest, parse_command
 from bot.commands.handlers import Commands
 from bot.config import default_seeds_dir
+from bot.domain.admin import AdminAlert
 from bot.domain.delivery import Channel, plan_deliveries
 from bot.ingest.readers import read_path
 from bot.service.catalog import CatalogConfig, FeedCatalog
@@ -107,10 +108,17 @@ async def test_status_shows_open_health_problems_and_the_delivery_backlog(
         alerts = await uow.alerts.recent(2)
         queued = plan_deliveries(alerts, [], [], [], now, also_to=[Channel("slack", "C1")])
         assert await uow.outbox.add(queued, now) == 2
+        await uow.admin_outbox.register_channels([Channel("slack", "CADMIN")], now)
+        assert await uow.admin_alerts.add(
+            AdminAlert.health("delivery_lag", "alerts 15 min late", now, over=False)
+        )
         await uow.commit()
     text, _ = await ask(commands, "status")
     assert "health: unhealthy: delivery lag since 2026-03-01 12:00 UTC" in text
-    assert "chat deliveries: 2 pending; oldest unsent from 2026-03-01 12:00 UTC" in text
+    assert (
+        "chat deliveries: 2 pending; 1 admin alert(s) unsent; "
+        "oldest unsent from 2026-03-01 12:00 UTC"
+    ) in text
 
 
 async def test_unknown_and_incomplete_commands_answer_helpfully(commands: Commands) -> None:

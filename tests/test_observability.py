@@ -116,6 +116,51 @@ async def test_one_episode_one_alert_however_many_workers_check(uow_factory: Uow
     assert sorted(kinds) == [AdminKind.HEALTHY_AGAIN, AdminKind.UNHEALTHY]
 
 
+async def test_an_admin_alert_that_cannot_be_sent_is_late_too(uow_factory: UowFactory) -> None:
+    """Story alerts all sent, but the operators' channel has had a warning unsent for
+    20 minutes: the deployment is not healthy, and the metrics show the row."""
+    admin = Channel("slack", "CADMIN")
+    async with uow_factory() as uow:
+        await uow.begin_write()
+        await uow.admin_outbox.register_channels([admin], NOW)
+        warning = AdminAlert.health("feeds_failing", "all feeds failing", NOW, over=False)
+        assert await uow.admin_alerts.add(warning)
+        await uow.commit()
+    metrics = Metrics()
+    # The row's age counts from when it was queued (the wall clock), not the alert's time.
+    clock = [datetime.now(UTC) + timedelta(minutes=20)]
+    monitor = HealthMonitor(uow_factory, metrics=metrics, clock=lambda: clock[0])
+    report = await monitor.check()
+    assert [p.kind for p in report.problems] == [ProblemKind.DELIVERY_LAG]
+    assert "1 unsent" in report.problems[0].message
+    page = metrics.render().decode()
+    assert "claimwatch_deliveries_pending 1.0" in page
+    (age,) = [
+        float(line.split()[-1])
+        for line in page.splitlines()
+        if line.startswith("claimwatch_oldest_pending_delivery_seconds ")
+    ]
+    assert 1200 <= age < 1260  # queued just before the clock was read
+
+    # The warning is sent, and so is the "unhealthy" the check itself queued.
+    sent = []
+    while True:
+        async with uow_factory() as uow:
+            await uow.begin_write()
+            rows = await uow.admin_outbox.claim_due(
+                now=clock[0], owner="w", lease=timedelta(minutes=1), limit=10, platforms=["slack"]
+            )
+            for row in rows:
+                await uow.admin_outbox.mark_sent(row.id, "m", clock[0])
+                sent.append(row.alert.kind)
+            await uow.commit()
+        if not rows:
+            break
+    assert sent == [AdminKind.UNHEALTHY, AdminKind.UNHEALTHY]  # the warning, then the check's
+    assert (await monitor.check()).ok
+    assert "claimwatch_deliveries_pending 0.0" in metrics.render().decode()
+
+
 async def test_all_feeds_failing_is_an_episode(uow_factory: UowFactory) -> None:
     async with uow_factory() as uow:
         await uow.begin_write()

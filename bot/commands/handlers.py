@@ -18,7 +18,7 @@ from bot.clock import Clock, utc_now
 from bot.commands.channels import ChannelCommands, channel_of
 from bot.commands.model import CommandRequest, Reply, ReplyField
 from bot.commands.parse import CommandError, take_option
-from bot.domain.delivery import Channel
+from bot.domain.delivery import Channel, DeliveryState
 from bot.domain.feeds import FeedState
 from bot.domain.stories import Story, lineage_text
 from bot.ports import UnitOfWorkFactory
@@ -126,6 +126,7 @@ class Commands:
             problems = await uow.health.open_episodes()
             backlog, oldest = await uow.health.delivery_backlog()
             deliveries = await uow.outbox.counts()
+            admin_unsent = (await uow.admin_outbox.counts()).get(DeliveryState.PENDING.value, 0)
         counts: dict[str, int] = {}
         for feed in feeds:
             counts[feed.state.value] = counts.get(feed.state.value, 0) + 1
@@ -138,10 +139,13 @@ class Commands:
             for problem, since in sorted(problems.items())
         )
         fields.append(ReplyField("health", f"unhealthy: {health}" if health else "ok", inline=True))
-        if deliveries:
-            sent = ", ".join(f"{n} {state}" for state, n in sorted(deliveries.items()))
-            waiting = f"; oldest unsent from {_when(oldest)}" if backlog and oldest else ""
-            fields.append(ReplyField("chat deliveries", sent + waiting))
+        if deliveries or admin_unsent:
+            parts = [", ".join(f"{n} {state}" for state, n in sorted(deliveries.items()))]
+            if admin_unsent:
+                parts.append(f"{admin_unsent} admin alert(s) unsent")
+            if backlog and oldest:
+                parts.append(f"oldest unsent from {_when(oldest)}")
+            fields.append(ReplyField("chat deliveries", "; ".join(p for p in parts if p)))
         trouble = [f for f in feeds if f.state in (FeedState.FAILING, FeedState.DISABLED)]
         if trouble:
             fields.append(
