@@ -227,6 +227,7 @@ def _is_cap(tok: str) -> bool:
 
 
 _LOW_CACHE: dict[str, str] = {}
+_LOW_CACHE_SIZE = 20_000  # ~3 MiB; the first tokens seen are the common ones, kept for good
 
 
 def _low(tok: str) -> str:
@@ -234,7 +235,7 @@ def _low(tok: str) -> str:
     low = _LOW_CACHE.get(tok)
     if low is None:
         low = tok.lower().rstrip(".").removesuffix("'s").removesuffix("’s")
-        if len(_LOW_CACHE) < 100_000:
+        if len(_LOW_CACHE) < _LOW_CACHE_SIZE:
             _LOW_CACHE[tok] = low
     return low
 

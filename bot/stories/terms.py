@@ -24,6 +24,12 @@ MAX_IDF = 7.0
 TITLE_BOOST = 2.0
 """Extra term count for each title occurrence: a headline names what the report is about."""
 
+WORD_CACHE_SIZE = 20_000
+"""Entries in each per-word memo below. A bot runs for months and the news never
+stops coining names, so each memo is bounded: about 180 bytes an entry, some 10 MiB
+for the three together, while the most recent 20,000 words (a day of heavy news)
+keep almost every lookup a hit. ``wordfreq`` keeps its own cache of 100,000."""
+
 _WORD = re.compile(r"\w+(?:['’\-]\w+)*")
 """A word with internal apostrophes and hyphens; hyphenated forms are split later."""
 
@@ -89,18 +95,18 @@ _OPENERS = frozenset("\"'“”‘’«»([{-–—•*")
 _FOLD = str.maketrans({"ı": "i", "ø": "o", "ł": "l", "đ": "d", "æ": "ae", "œ": "oe", "’": "'"})
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=WORD_CACHE_SIZE)
 def _zipf(word: str) -> float:
     return float(zipf_frequency(word, "en"))
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=WORD_CACHE_SIZE)
 def idf(term: str) -> float:
     """Offline stand-in for inverse document frequency: rare words weigh more."""
     return max(0.0, MAX_IDF - _zipf(term))
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=WORD_CACHE_SIZE)
 def normalise_word(word: str) -> str:
     """Lower-case, strip diacritics and possessives, fold plurals.
 
