@@ -380,6 +380,9 @@ def build_runner(settings: Settings, app: App, *, clock: Clock = utc_now) -> Run
             delivery_tick=timedelta(seconds=settings.delivery_tick_s),
             max_concurrent_deliveries=settings.delivery_concurrency,
             health_tick=timedelta(seconds=settings.health_tick_s),
+            malloc_trim=timedelta(seconds=settings.malloc_trim_s)
+            if settings.malloc_trim_s
+            else None,
             poll_feeds=works,
         ),
         clock=clock,

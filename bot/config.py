@@ -154,6 +154,11 @@ class Settings(BaseSettings):
     metrics_host: str = Field(default="127.0.0.1", description="Listen address for /metrics")
     log_format: str = Field(default="text", description="text or json (one object per line)")
     health_tick_s: float = Field(default=30.0, gt=0, description="How often health is checked")
+    malloc_trim_s: float = Field(
+        default=10.0,
+        ge=0,
+        description="How often freed heap pages go back to the OS (glibc; 0: never)",
+    )
     max_delivery_lag_s: float = Field(
         default=600.0, gt=0, description="Unsent alert older than this: bot unhealthy"
     )

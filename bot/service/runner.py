@@ -34,6 +34,7 @@ from bot.domain.feeds import Feed
 from bot.ports import UnitOfWorkFactory, WatchedArticle
 from bot.service.delivery import DeliveryWorker
 from bot.service.health import HealthReport
+from bot.service.memory import can_release, release_free_memory
 from bot.service.polling import FeedPoller, PollReport
 from bot.service.recheck import Rechecker, RecheckReport
 
@@ -75,6 +76,9 @@ class RunnerConfig:
     digest_tick: timedelta = timedelta(seconds=15)
     admin_tick: timedelta = timedelta(seconds=2)
     max_concurrent_deliveries: int = 4
+    malloc_trim: timedelta | None = timedelta(seconds=10)
+    """How often freed heap pages are handed back to the system (``bot.service.memory``);
+    None: never."""
 
 
 class _Pool(Generic[T]):
@@ -347,6 +351,14 @@ class Runner:
                 seconds=self._config.admin_tick.total_seconds(),
                 next_run_time=now,
                 id="admin-alerts",
+                **common,
+            )
+        if self._config.malloc_trim is not None and can_release():
+            scheduler.add_job(
+                release_free_memory,
+                "interval",
+                seconds=self._config.malloc_trim.total_seconds(),
+                id="malloc-trim",
                 **common,
             )
         scheduler.add_job(
