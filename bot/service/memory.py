@@ -1,9 +1,9 @@
-"""Handing freed heap pages back to the system, so that a run of months stays flat.
+"""Handing freed heap pages back to the system, so resident memory follows what is in use.
 
 The soak benchmark measured what a long run does to glibc's allocator: the memory the
 bot *uses* stays flat (``malloc_stats``: in use 46.6 → 46.9 MB over six minutes), but
-the per-thread arenas, where the database and parsing threads allocate, keep the pages
-that were freed (system bytes 57.8 → 67.6 MB), and resident memory climbs ~1.5 MiB a
+the per-thread arenas (aiosqlite's connection threads, the default executor's) keep the
+pages that were freed (system bytes 57.8 → 67.6 MB), and resident memory climbs ~1.5 MiB a
 minute with them. glibc only gives such pages back on request: ``malloc_trim(0)``
 releases every whole free page in every arena. It takes a few milliseconds, so the
 runner calls it on a timer (``CLAIMWATCH_MALLOC_TRIM_S``, 10 s; in a scheduler thread,
@@ -17,10 +17,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import logging
 from collections.abc import Callable
-
-log = logging.getLogger(__name__)
 
 
 def _find_malloc_trim() -> Callable[[int], int] | None:

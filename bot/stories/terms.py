@@ -27,8 +27,8 @@ TITLE_BOOST = 2.0
 WORD_CACHE_SIZE = 20_000
 """Entries in each per-word memo below. A bot runs for months and the news never
 stops coining names, so each memo is bounded: about 180 bytes an entry, some 10 MiB
-for the three together, while the most recent 20,000 words (a day of heavy news)
-keep almost every lookup a hit. ``wordfreq`` keeps its own cache of 100,000."""
+for the three together. Word use is skewed enough (Zipf) that the 20,000 most
+recently used words take almost every lookup. ``wordfreq`` keeps its own cache of 100,000."""
 
 _WORD = re.compile(r"\w+(?:['’\-]\w+)*")
 """A word with internal apostrophes and hyphens; hyphenated forms are split later."""
