@@ -89,6 +89,7 @@ from bench.feedserver import news_item, town
 from tests.botproc import ROOT, BotProcess
 from tests.deployment import add_feeds_and_subscribe
 from tests.fakes.slack_server import FakeSlack
+from tests.localhttp import LoopbackServer
 
 RESULTS = ROOT / "bench" / "results"
 
@@ -213,16 +214,8 @@ class FeedFarm:
             def log_message(self, *args: object) -> None:
                 pass
 
-        class Server(http.server.ThreadingHTTPServer):
-            daemon_threads = True
-            request_queue_size = 256
-
-            def handle_error(self, request: object, client_address: object) -> None:
-                pass  # a connection the bot dropped mid-request: expected with timeouts
-
-        self.server = Server(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.server = LoopbackServer(Handler)
+        self.port = self.server.port
 
     def url(self, index: int) -> str:
         return f"http://127.0.0.1:{self.port}/feeds/{index}.xml"
@@ -278,12 +271,11 @@ class FeedFarm:
         )
 
     def __enter__(self) -> FeedFarm:
-        self.thread.start()
+        self.server.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.__exit__()
 
 
 # -- samples -------------------------------------------------------------------------------

@@ -1,15 +1,28 @@
-"""A tiny HTTP/1.1 server on 127.0.0.x for tests, written with asyncio streams.
+"""Small HTTP servers on 127.0.0.x for tests, serving feeds to a bot under test.
 
-The tests need byte-level control (no Content-Length, a body dripped a byte at a
-time, a Content-Length that is never honoured), and nothing may contact anything
-but 127.0.0.x. One request per connection; every response closes it.
+``MiniServer`` (asyncio streams, on the test's own loop) gives byte-level control:
+no Content-Length, a body dripped a byte at a time, a Content-Length that is never
+honoured. One request per connection; every response closes it.
+
+``LoopbackServer`` (threads) is for the feed farms of the multi-process tests and the
+benchmarks, which take a hundred and more fetches at once. With the standard library's
+listen backlog of 5 a busy machine drops connection attempts, and a feed whose first
+fetch fails waits out the bot's 60 s first backoff (a CI run of the scale test timed
+out on exactly that), so its backlog is large. A bot that gives up on a request (its
+fetch deadline, a worker killed mid-poll) leaves a broken connection behind: expected,
+not printed. Any other error in a handler is, so a bug in a farm still shows.
+
+Nothing may contact anything but 127.0.0.x.
 """
 
 from __future__ import annotations
 
 import asyncio
+import sys
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 @dataclass
@@ -113,3 +126,28 @@ def status_handler(status: int) -> Handler:
         await respond(writer, status, b"error page")
 
     return handler
+
+
+class LoopbackServer(ThreadingHTTPServer):
+    """``with LoopbackServer(Handler) as server:`` serves on ``server.port`` until the end."""
+
+    daemon_threads = True
+    request_queue_size = 1024
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        super().__init__(("127.0.0.1", 0), handler)
+        self.port = self.server_address[1]
+        self._thread = threading.Thread(target=self.serve_forever, daemon=True)
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if isinstance(sys.exc_info()[1], OSError):
+            return  # the client went away mid-request
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+    def __enter__(self) -> LoopbackServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+        self.server_close()

@@ -18,7 +18,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from bot.bootstrap import App, build_app, build_runner, feed_catalog
 from bot.config import Settings
 from bot.domain.admin import AdminAlert
 from bot.domain.alerts import Alert, AlertType
-from tests.localhttp import MiniServer, Request, respond
+from tests.localhttp import LoopbackServer, MiniServer, Request, respond
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -239,12 +239,8 @@ class _Handler(BaseHTTPRequestHandler):
 @pytest.fixture
 def threaded_server() -> Iterator[tuple[str, type[_Handler]]]:
     handler = type("Handler", (_Handler,), {"body": rss([])})
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/feed.xml", handler
-    httpd.shutdown()
-    httpd.server_close()
+    with LoopbackServer(handler) as httpd:
+        yield f"http://127.0.0.1:{httpd.port}/feed.xml", handler
 
 
 def test_claimwatch_run_prints_alerts_as_they_happen(

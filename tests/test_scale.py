@@ -23,7 +23,6 @@ moment (the kill must land on some).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import itertools
 import json
@@ -33,7 +32,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +43,7 @@ from storage.engine import create_engine
 from tests.botproc import BotProcess
 from tests.deployment import add_feeds_and_subscribe
 from tests.fakes.slack_server import FakeSlack
+from tests.localhttp import LoopbackServer
 
 FEEDS = 1000
 NEWS = 10
@@ -98,21 +98,13 @@ class FeedFarm:
                 self.send_header("ETag", etag)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                with contextlib.suppress(ConnectionError):  # a worker killed mid-request
-                    self.wfile.write(body)
+                self.wfile.write(body)  # a worker killed mid-request: the server ignores it
 
             def log_message(self, *args: object) -> None:
                 pass
 
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-            # 150 fetches in flight: the default backlog of 5 drops connection attempts
-            # on a busy machine, and a feed whose first fetch fails waits out a 60 s backoff.
-            request_queue_size = 1024
-
-        self.server = Server(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.server = LoopbackServer(Handler)
+        self.port = self.server.port
 
     def url(self, index: int) -> str:
         return f"http://127.0.0.1:{self.port}/feeds/{index}.xml"
@@ -141,12 +133,11 @@ class FeedFarm:
         ).encode()
 
     def __enter__(self) -> FeedFarm:
-        self.thread.start()
+        self.server.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.__exit__()
 
     def snapshot(self) -> dict[int, list[float]]:
         with self.lock:
