@@ -35,7 +35,11 @@ _SENTENCE_STARTERS = words(
     """
 )
 
-_BOUNDARY = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s)")
+# A match starts only where a run of ``. ! ?`` starts and takes the run and its closing
+# quotes whole (possessive): only the whole run can be followed by space, so nothing is
+# lost, and a long run not followed by space is read once instead of once per character
+# (quadratic: 100 KB of dots took 106 s).
+_BOUNDARY = re.compile(r"(?<![.!?])[.!?]++[\"'”’)\]]*+(?=\s)")
 _PARAGRAPH = re.compile(r"\n\s*\n|\r\n\s*\r\n|\n(?=\s*[\"“A-Z0-9(])")
 _WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.'’-]*)$")
 _NEXT_WORD = re.compile(r"\s+([\"“‘'(\[]?)([^\s]+)")
