@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo test lint typecheck unit bench eval clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "claimwatch needs Python 3.11+"'
@@ -35,6 +35,10 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.ingest_workers
 	$(BIN)/python -m bench.soak
 	$(BIN)/python -m bench.scale_queries
+
+# Quality on real text: replay the labelled dev set (../shared/eval/dev) and print the scorer's table.
+eval: $(STAMP)
+	$(BIN)/python -m bench.dev_eval --verbose
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
