@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 
+
 def _protocol_methods(proto: type) -> set[str]:
     return {
         name
