@@ -42,6 +42,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -390,6 +391,8 @@ class OutboxColumns:
     last_error: Mapped[str | None] = mapped_column(Text)
     lease_owner: Mapped[str | None] = mapped_column(String)
     lease_expires_at: Mapped[datetime | None]
+    lookup_refused: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
+    """Sent after the platform refused the "did it land?" look-up: maybe sent twice."""
 
 
 class DeliveryRow(OutboxColumns, Base):
