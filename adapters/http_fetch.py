@@ -10,8 +10,9 @@ What a fetch does, in order:
 * GET with ``Accept-Encoding: gzip, deflate`` and the conditional headers of the
   given validators; redirects are followed here, not by httpx, so that every hop goes
   through the same checks and the count is bounded;
-* streams the body, aborting as soon as the decoded size passes ``max_bytes`` (and up
-  front when Content-Length already says so).
+* streams the raw body and decodes it itself (``adapters.http_decode``): one gzip or
+  deflate layer at most, inflated in bounded pieces, aborting as soon as the decoded
+  size passes ``max_bytes`` (and up front when Content-Length already says so).
 
 SSRF guard and DNS rebinding: the address check is done where the connection is made.
 :class:`GuardedBackend` is the httpcore network backend of the client's transport; it
@@ -39,7 +40,7 @@ import logging
 import socket
 import time
 import typing
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
@@ -47,6 +48,7 @@ from urllib.parse import urljoin, urlsplit
 import httpcore
 import httpx
 
+from adapters.http_decode import BoundedDecoder, CorruptBody, EncodingRefused, content_coding
 from bot.fetching import (
     AddressPolicy,
     FetchError,
@@ -329,6 +331,12 @@ class HttpxFetcher:
             await response.aclose()
 
     async def _read_body(self, response: httpx.Response, url: str) -> bytes:
+        """The decoded body, never holding more than ``max_bytes`` of it (+ one piece).
+
+        The raw stream is decoded here (``adapters.http_decode``), not by httpx, whose
+        decoders inflate each chunk whole: the cap must apply to what the bytes
+        expand to, while they expand.
+        """
         limit = self.limits.max_bytes
         declared = response.headers.get("Content-Length")
         if declared is not None and declared.strip().isdigit() and int(declared) > limit:
@@ -337,21 +345,46 @@ class HttpxFetcher:
                 f"Content-Length {int(declared)} exceeds {limit} bytes",
                 url=url,
             )
-        chunks: list[bytes] = []
-        size = 0
         try:
-            async for chunk in response.aiter_bytes():  # decoded (gzip/deflate undone)
-                size += len(chunk)
-                if size > limit:
+            decoder = BoundedDecoder(
+                content_coding(response.headers.get_list("Content-Encoding")), limit
+            )
+        except EncodingRefused as exc:
+            raise FetchError(FetchErrorKind.BAD_ENCODING, str(exc), url=url) from None
+        chunks: list[bytes] = []
+        raw_size = 0
+        try:
+            async for raw in response.aiter_raw():
+                raw_size += len(raw)
+                if raw_size > limit:
                     raise FetchError(
                         FetchErrorKind.TOO_LARGE, f"body exceeds {limit} bytes", url=url
                     )
-                chunks.append(chunk)
+                await self._decode_into(chunks, decoder.feed(raw), decoder, url)
+            await self._decode_into(chunks, decoder.flush(), decoder, url)
+        except CorruptBody as exc:
+            raise FetchError(FetchErrorKind.BAD_ENCODING, str(exc), url=url) from None
         except httpx.TimeoutException as exc:
             raise FetchError(FetchErrorKind.TIMEOUT, f"{type(exc).__name__}", url=url) from exc
         except httpx.HTTPError as exc:
             raise FetchError(FetchErrorKind.NETWORK, _describe(exc), url=url) from exc
         return b"".join(chunks)
+
+    @staticmethod
+    async def _decode_into(
+        chunks: list[bytes], pieces: Iterator[bytes], decoder: BoundedDecoder, url: str
+    ) -> None:
+        """Collect decoded pieces, letting other tasks run between them; stop at the cap."""
+        for n, piece in enumerate(pieces):
+            chunks.append(piece)
+            if decoder.over_limit:
+                raise FetchError(
+                    FetchErrorKind.TOO_LARGE,
+                    f"decoded body exceeds {decoder.limit} bytes",
+                    url=url,
+                )
+            if n % 8 == 7:
+                await asyncio.sleep(0)  # a long run of pieces must not hold the loop
 
     @staticmethod
     def _result(url: str, body: _Body, started: float, redirects: list[str]) -> FetchResult:

@@ -88,7 +88,7 @@ class FetchResult:
     """The final URL, after redirects."""
     status: int
     body: bytes
-    """The decoded body (gzip/deflate undone); empty for 304."""
+    """The decoded body (one gzip/deflate layer undone); empty for 304."""
     validators: Validators
     """ETag/Last-Modified of this response, to send on the next fetch."""
     not_modified: bool
@@ -107,6 +107,8 @@ class FetchErrorKind(StrEnum):
     HTTP_STATUS = "http_status"
     NETWORK = "network"
     BAD_URL = "bad_url"
+    BAD_ENCODING = "bad_encoding"
+    """A Content-Encoding we refuse (stacked, unknown) or a body corrupt for its own."""
 
 
 # Statuses that say the resource is gone for good; others may recover on a retry.
