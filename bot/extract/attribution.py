@@ -492,7 +492,9 @@ def _subject_before(
     if not _valid_head(toks[i][0]):
         # "…, a Turkish-backed Syrian official part of the force in Idlib told the paper":
         # an unnamed source whose phrase the NP walker cannot cross.
-        b = _boundary_index(toks, i, 0)
+        # Only a boundary within 14 tokens matters: look no further back (a scan to the
+        # sentence's start for every verb was quadratic on "said said said …").
+        b = _boundary_index(toks, i, max(0, i - 14))
         lo = b + 1
         if lo <= i and i - lo < 14 and _low(toks[lo][0]) in ("a", "an", "the", "two", "three"):
             seg = [_low(t[0]) for t in toks[lo : i + 1]]
@@ -552,20 +554,23 @@ def _subject_after(sentence: str, toks: list[tuple[str, int, int]], verb_i: int)
     return _widen(m, sentence, toks[j][1], toks[k - 1][2])
 
 
-def _boundary_index_forward(toks: list[tuple[str, int, int]], i: int) -> int:
-    while i < len(toks):
+def _boundary_index_forward(
+    toks: list[tuple[str, int, int]], i: int, limit: int | None = None
+) -> int:
+    """Index of the first clause-bounding token at or after ``i`` (at most ``limit``)."""
+    stop = len(toks) if limit is None else min(len(toks), limit)
+    while i < stop:
         if toks[i][0] in (",", ";", ":", ".", "!", "?") or toks[i][0] in _QUOTE_CHARS:
             return i
         i += 1
-    return i
+    return i if limit is None else min(i, limit)
 
 
 def _according_to(
     sentence: str, toks: list[tuple[str, int, int]], acc_end_i: int
 ) -> Mention | None:
     j = acc_end_i
-    k = _boundary_index_forward(toks, j)
-    k = min(k, j + 12)
+    k = _boundary_index_forward(toks, j, j + 12)
     if k <= j:
         return None
     return classify(sentence, toks, j, k)
