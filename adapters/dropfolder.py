@@ -7,16 +7,37 @@ Layout (created if missing)::
     <root>/failed/     files that could not be read, each with ``<name>.reason`` beside it
 
 A file may hold one article (``.txt``/``.md``/``.html``/``.json``), a JSON list of
-articles, or an RSS/Atom feed; reading is ``bot.ingest.readers.read_path``, so a dropped
-file reads exactly like a seed folder.
+articles, or an RSS/Atom feed; reading is ``bot.ingest.readers.read_file_data``, so a
+dropped file reads exactly like a seed folder's file.
 
 Crash safety: *moving the file is the commit point*. Articles are handed to ``ingest``
 first, the file is moved afterwards; ingest is idempotent downstream (the same article
 twice is a no-op), so a crash between ingest and move only re-ingests the file on
 restart. A file is never deleted and never overwritten: a name clash in ``processed/``
 or ``failed/`` gets a timestamp (and, if needed, a counter) before the suffix. If
-``ingest`` raises, the file stays where it is and is retried by the next scan, so a
-database outage loses nothing.
+``ingest`` raises, the file stays where it is and is retried, so a database outage
+loses nothing.
+
+Hostile writers: whoever can write the drop folder must not be able to make the bot read,
+move or write anything outside it. So the folder is held open as a directory handle and
+every open, move and write is relative to it, never following a symbolic link:
+``processed/`` and ``failed/`` must be real folders (a symlink in their place is refused),
+and a dropped file is opened once, without following links and without blocking
+(``O_NOFOLLOW | O_NONBLOCK``), checked with ``fstat`` on that handle and read from it. A
+symbolic link, a FIFO or a socket goes to ``failed/`` with a reason; nothing can swap a
+file between the check and the read, and nothing can make the reader wait forever.
+
+Slow writers: a file announced by inotify close-after-write (or renamed in) is complete.
+A file found by polling must first have been quiet for ``quiet_period`` (a setting, long
+by default: a writer pausing between chunks must not be read half-written). A file whose
+content still changes after it was moved (the writer kept it open) is re-read once it is
+quiet again and ingested as a new version of the same article; a file filed as
+unreadable that then becomes readable (JSON finished late) is ingested and moved to
+``processed/``.
+
+Database outages: the first database error stops the batch; the folder backs off
+(doubling up to ``backoff_max``), logs the traceback once per outage and one line per
+later attempt, and says when the database works again.
 
 Watching: ``DropFolderWatcher`` reacts to inotify close-after-write and moved-in events
 (never to creation: a created file is usually still empty), and also polls, because
@@ -31,14 +52,17 @@ import contextlib
 import errno
 import logging
 import os
+import sqlite3
 import stat
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
+import sqlalchemy.exc
 from watchdog.events import (
     DirMovedEvent,
     FileClosedEvent,
@@ -48,16 +72,21 @@ from watchdog.events import (
 from watchdog.observers.api import BaseObserver
 
 from bot.domain.articles import Article
-from bot.ingest.errors import IngestError
-from bot.ingest.files import DEFAULT_MAX_BYTES
-from bot.ingest.readers import MANIFEST_NAMES, read_path
+from bot.ingest.errors import ArticleReadError, IngestError
+from bot.ingest.feeds import DEFAULT_FEED_MAX_BYTES
+from bot.ingest.files import DEFAULT_MAX_BYTES, file_kind, read_fd
+from bot.ingest.readers import MANIFEST_NAMES, ReadResult, read_file_data
 
 __all__ = [
+    "DEFAULT_QUIET_PERIOD_S",
     "DropFolder",
+    "DropFolderError",
     "DropFolderWatcher",
     "DropOutcome",
     "DropStatus",
     "IngestHandler",
+    "display_name",
+    "is_storage_error",
 ]
 
 log = logging.getLogger(__name__)
@@ -68,12 +97,33 @@ IngestHandler = Callable[[Article], Awaitable[None]]
 PROCESSED = "processed"
 FAILED = "failed"
 REASON_SUFFIX = ".reason"
+DEFAULT_QUIET_PERIOD_S = 30.0
+"""How long a file found by polling must be unchanged before it is read."""
 
 # Names that writers use while a file is incomplete, and editors' scratch files.
 _TEMP_SUFFIXES = frozenset(
     {".part", ".partial", ".tmp", ".temp", ".crdownload", ".download", ".swp", ".swx"}
 )
 _MAX_REASON_ERRORS = 50
+_MAX_INGEST_ATTEMPTS = 3
+"""A file whose articles fail to ingest this often (not a database outage) goes to failed/."""
+_MAX_WATCHED = 256
+"""Moved files held open to notice late writes; the oldest are let go beyond this."""
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
+_STORAGE_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,  # includes ConnectionError and TimeoutError
+    sqlite3.OperationalError,
+    sqlite3.InterfaceError,
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    sqlalchemy.exc.DisconnectionError,
+    sqlalchemy.exc.TimeoutError,
+)
+
+
+class DropFolderError(OSError):
+    """The drop folder cannot be used as configured (not a folder, a sub-folder is a link)."""
 
 
 class DropStatus(StrEnum):
@@ -84,7 +134,7 @@ class DropStatus(StrEnum):
     FAILED = "failed"
     """It could not be read; it was moved to ``failed/`` with a ``.reason`` file."""
     SKIPPED = "skipped"
-    """Not an input (hidden, temporary, gone, not a regular file): left alone."""
+    """Not an input (hidden, temporary, gone, a folder): left alone."""
     RETRY = "retry"
     """Left in place on purpose (still being written, or ``ingest`` failed): tried again later."""
 
@@ -106,6 +156,86 @@ class DropOutcome:
 class _Snapshot:
     size: int
     mtime_ns: int
+    ino: int
+
+    @classmethod
+    def of(cls, st: os.stat_result) -> _Snapshot:
+        return cls(st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+@dataclass(slots=True)
+class _Watched:
+    """A file moved away while its writer may still have it open (held by descriptor)."""
+
+    fd: int
+    folder: str
+    name: str
+    """Its name in ``folder`` (may carry a timestamp after a clash)."""
+    display: str
+    """The name it was dropped under, shown safely: the article identity comes from it."""
+    read: _Snapshot
+    """The version read last."""
+    until: float
+    """Monotonic time after which it is no longer watched."""
+    changed: _Snapshot | None = None
+    changed_at: float = 0.0
+    reason_name: str | None = None
+
+
+@dataclass(slots=True)
+class _Outage:
+    """The database is failing: when to try again, and how often it failed."""
+
+    since: float
+    delay: float
+    next_try: float
+    attempts: int = 1
+
+
+@dataclass(slots=True)
+class _Handles:
+    """Open descriptors, closed when the folder is closed or garbage-collected."""
+
+    root: int
+    watched: dict[tuple[str, str], _Watched] = field(default_factory=dict)
+
+    def close(self) -> None:
+        for item in self.watched.values():
+            with contextlib.suppress(OSError):
+                os.close(item.fd)
+        self.watched.clear()
+        if self.root >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self.root)
+            self.root = -1
+
+
+def display_name(name: str) -> str:
+    """A file name as safe, printable UTF-8: undecodable bytes become ``\\xNN``.
+
+    Names come from the file system as bytes; one that is not valid UTF-8 could not be
+    stored, logged as JSON or shown in chat, and was retried forever.
+    """
+    raw = os.fsencode(name)
+    text = raw.decode("utf-8", "backslashreplace")
+    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
+
+
+def is_storage_error(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) is the database or the disk failing, not the file."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, _STORAGE_ERRORS):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"
 
 
 def is_ignored_name(name: str) -> bool:
@@ -124,43 +254,61 @@ def is_ignored_name(name: str) -> bool:
     return Path(name).suffix.lower() in _TEMP_SUFFIXES
 
 
-def _snapshot(path: Path) -> _Snapshot | None:
-    """Size and mtime of a regular file (not following symlinks), or None."""
+def _open_subdir(root_fd: int, name: str, where: Path) -> int:
+    """A no-follow handle on ``root/name``, created if missing; refuses a link or a file."""
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(name, 0o755, dir_fd=root_fd)
     try:
-        st = path.lstat()
-    except OSError:
-        return None
-    if not stat.S_ISREG(st.st_mode):
-        return None
-    return _Snapshot(st.st_size, st.st_mtime_ns)
+        return os.open(name, _DIR_FLAGS, dir_fd=root_fd)
+    except OSError as exc:
+        if exc.errno not in (errno.ELOOP, errno.ENOTDIR):
+            raise
+        try:
+            kind = file_kind(os.stat(name, dir_fd=root_fd, follow_symlinks=False).st_mode)
+        except OSError:
+            kind = "not a folder"
+        raise DropFolderError(
+            exc.errno,
+            f"{where / name} is {kind}, not a real folder; the drop folder refuses to move "
+            "files through it (replace it with a folder)",
+        ) from exc
 
 
-def _unique_target(folder: Path, name: str) -> Path:
-    """A path in ``folder`` for ``name`` that does not exist yet (timestamp, then counter)."""
-    target = folder / name
-    if not target.exists():
-        return target
+def _exists(dir_fd: int, name: str) -> bool:
+    try:
+        os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def _unique_target(dir_fd: int, name: str) -> str:
+    """A name for ``name`` in the folder that does not exist yet (timestamp, then counter)."""
+    if not _exists(dir_fd, name):
+        return name
     base = Path(name)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     for counter in range(1, 10_000):
         extra = stamp if counter == 1 else f"{stamp}-{counter}"
-        target = folder / f"{base.stem}.{extra}{base.suffix}"
-        if not target.exists():
+        target = f"{base.stem}.{extra}{base.suffix}"
+        if not _exists(dir_fd, target):
             return target
-    raise FileExistsError(errno.EEXIST, "no free name", str(folder / name))
+    raise FileExistsError(errno.EEXIST, "no free name", name)
 
 
-def _linked_into(src: Path, folder: Path) -> Path | None:
-    """The name ``src`` already has in ``folder`` (same inode), if it has one."""
+def _linked_into(src_fd: int, name: str, dst_fd: int) -> str | None:
+    """The name the file ``name`` already has in the target folder (same inode), if any."""
     try:
-        st = src.lstat()
+        st = os.stat(name, dir_fd=src_fd, follow_symlinks=False)
     except OSError:
         return None
     if st.st_nlink < 2:  # the common case: no other name anywhere
         return None
-    for candidate in (folder / src.name, *folder.iterdir()):
+    with os.scandir(dst_fd) as entries:
+        others = [entry.name for entry in entries]
+    for candidate in (name, *others):
         try:
-            other = candidate.lstat()
+            other = os.stat(candidate, dir_fd=dst_fd, follow_symlinks=False)
         except OSError:
             continue
         if (other.st_ino, other.st_dev) == (st.st_ino, st.st_dev):
@@ -168,8 +316,8 @@ def _linked_into(src: Path, folder: Path) -> Path | None:
     return None
 
 
-def _move_no_overwrite(src: Path, folder: Path) -> Path:
-    """Move ``src`` into ``folder`` without ever replacing an existing file; return the target.
+def _move_no_overwrite(src_fd: int, name: str, dst_fd: int) -> str:
+    """Move ``name`` between two folder handles without replacing a file; return its new name.
 
     ``os.rename`` silently replaces on POSIX, so the move is a hard link (which fails
     if the target exists) followed by unlinking the source. A crash between the two
@@ -177,33 +325,63 @@ def _move_no_overwrite(src: Path, folder: Path) -> Path:
     and the interrupted move is finished by unlinking the source, so no second copy is
     filed and nothing is lost. File systems without hard links fall back to
     check-then-rename, which is safe against ourselves because moves are serialised.
+    Links are never followed: a symbolic link is moved as the link itself.
     """
-    linked = _linked_into(src, folder)
+    linked = _linked_into(src_fd, name, dst_fd)
     if linked is not None:
-        os.unlink(src)
+        os.unlink(name, dir_fd=src_fd)
         return linked
     for _ in range(100):
-        target = _unique_target(folder, src.name)
+        target = _unique_target(dst_fd, name)
         try:
-            os.link(src, target, follow_symlinks=False)
+            os.link(name, target, src_dir_fd=src_fd, dst_dir_fd=dst_fd, follow_symlinks=False)
         except FileExistsError:
             continue  # someone took the name between the check and the link
         except OSError as exc:
             if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
                 raise
-            if target.exists():
+            if _exists(dst_fd, target):
                 continue
-            os.rename(src, target)
+            os.rename(name, target, src_dir_fd=src_fd, dst_dir_fd=dst_fd)
             return target
-        os.unlink(src)
+        os.unlink(name, dir_fd=src_fd)
         return target
-    raise FileExistsError(errno.EEXIST, "no free name", str(folder / src.name))
+    raise FileExistsError(errno.EEXIST, "no free name", name)
 
 
-def _format_reason(path: Path, errors: Iterable[BaseException]) -> str:
+def _write_new_text(dir_fd: int, name: str, text: str) -> str:
+    """Write a new file in the folder, never replacing one nor following a link; its name.
+
+    A stray ``.reason`` already there gets the new one a counter. A write that fails
+    halfway removes the file, so no empty ``.reason`` is left behind.
+    """
+    data = text.encode("utf-8", "backslashreplace")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    target = name
+    for counter in range(2, 1000):
+        try:
+            fd = os.open(target, flags, 0o644, dir_fd=dir_fd)
+        except FileExistsError:
+            target = f"{name}.{counter}"
+            continue
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        except BaseException:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                os.unlink(target, dir_fd=dir_fd)
+            raise
+        os.close(fd)
+        return target
+    raise FileExistsError(errno.EEXIST, "no free name", name)
+
+
+def _format_reason(display: str, errors: Iterable[BaseException]) -> str:
     errors = list(errors)
     lines = [
-        f"file: {path.name}",
+        f"file: {display}",
         f"time: {datetime.now(UTC).isoformat(timespec='seconds')}",
         f"errors: {len(errors)}",
     ]
@@ -212,6 +390,20 @@ def _format_reason(path: Path, errors: Iterable[BaseException]) -> str:
     if len(errors) > _MAX_REASON_ERRORS:
         lines.append(f"- … and {len(errors) - _MAX_REASON_ERRORS} more")
     return "\n".join(lines) + "\n"
+
+
+def _short_reason(errors: list[BaseException]) -> str:
+    reason = "; ".join(e.reason if isinstance(e, IngestError) else str(e) for e in errors[:3])
+    return reason + (f"; … ({len(errors)} errors)" if len(errors) > 3 else "")
+
+
+@dataclass(slots=True)
+class _Opened:
+    """A dropped file opened once: its handle and what it was when read."""
+
+    fd: int
+    before: _Snapshot
+    data: bytes
 
 
 class DropFolder:
@@ -230,36 +422,81 @@ class DropFolder:
         outlet: str | None = None,
         max_bytes: int = DEFAULT_MAX_BYTES,
         settle_interval: float = 0.05,
-        quiet_period: float = 1.0,
+        quiet_period: float = DEFAULT_QUIET_PERIOD_S,
+        watch_moved_for: float | None = None,
+        backoff_base: float = 2.0,
+        backoff_max: float = 60.0,
+        is_outage: Callable[[BaseException], bool] = is_storage_error,
     ) -> None:
         """``settle_interval``: gap between the two size checks of a file found by polling.
 
         ``quiet_period``: a polled file must also not have changed for this long, because a
-        writer pausing between chunks longer than ``settle_interval`` would otherwise be
-        read half-written. Files announced by close-after-write or rename skip both checks.
+        writer pausing between chunks would otherwise be read half-written. Files announced
+        by close-after-write or rename skip both checks.
+
+        ``watch_moved_for``: how long a moved file is watched for late writes (default
+        ten quiet periods). ``backoff_base``/``backoff_max``: waits after a database error.
+        ``is_outage``: which ingest errors are the database failing (stop the batch, back
+        off) rather than one file's problem (retried, then filed as failed).
+
+        Raises ``DropFolderError`` if the folder or a sub-folder is not a usable folder.
         """
-        self.root = Path(root).absolute()
+        path = Path(root).absolute()
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            self.root = path.resolve()
+            # The folder itself is the operator's choice (a link to it is followed once,
+            # here); everything inside it is the droppers', and is never followed.
+            root_fd = os.open(self.root, _DIR_FLAGS)
+        except OSError as exc:
+            raise DropFolderError(
+                exc.errno, f"drop folder {path}: {exc.strerror or exc} (it must be a folder)"
+            ) from exc
+        self._handles = _Handles(root_fd)
+        self._finalizer = weakref.finalize(self, self._handles.close)
         self.processed_dir = self.root / PROCESSED
         self.failed_dir = self.root / FAILED
-        for folder in (self.root, self.processed_dir, self.failed_dir):
-            folder.mkdir(parents=True, exist_ok=True)
+        for name in (PROCESSED, FAILED):
+            os.close(_open_subdir(root_fd, name, self.root))
         self.ingest = ingest
         self.outlet = outlet
         self.max_bytes = max_bytes
         self.settle_interval = settle_interval
         self.quiet_period = quiet_period
+        self.watch_moved_for = watch_moved_for if watch_moved_for is not None else 10 * quiet_period
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
+        self.is_outage = is_outage
         self._lock = asyncio.Lock()
-        # path -> (snapshot, monotonic time first seen with it): "unchanged for how long",
+        # name -> (snapshot, monotonic time first seen with it): "unchanged for how long",
         # measured on our clock because a network mount's mtime comes from another host's.
-        self._seen: dict[Path, tuple[_Snapshot, float]] = {}
+        self._seen: dict[str, tuple[_Snapshot, float]] = {}
+        # name -> the version last read whole: known complete if it is still that version.
+        self._complete: dict[str, _Snapshot] = {}
+        self._ingest_failures: dict[str, tuple[_Snapshot, int]] = {}
+        self._outage: _Outage | None = None
+        self._folder_problem: str | None = None
+
+    def close(self) -> None:
+        """Let go of the folder's handles (also done when the object is collected)."""
+        self._finalizer()
+
+    @property
+    def _root_fd(self) -> int:
+        return self._handles.root
 
     # -- public API -------------------------------------------------------------------
 
     def candidates(self) -> list[Path]:
-        """Eligible files now in the folder, oldest first (mtime, then name)."""
+        """Entries now in the folder that are not folders, oldest first (mtime, then name).
+
+        Links, FIFOs and sockets are included: they are filed as failed with a reason
+        rather than left to puzzle whoever dropped them.
+        """
         found: list[tuple[int, str, Path]] = []
         try:
-            entries = list(os.scandir(self.root))
+            with os.scandir(self._root_fd) as listing:
+                entries = list(listing)
         except OSError as exc:
             log.warning("cannot list drop folder %s: %s", self.root, exc)
             return []
@@ -267,14 +504,19 @@ class DropFolder:
             if is_ignored_name(entry.name):
                 continue
             try:
-                if not entry.is_file(follow_symlinks=False):
-                    continue
-                mtime = entry.stat(follow_symlinks=False).st_mtime_ns
+                st = entry.stat(follow_symlinks=False)
             except OSError:
                 continue
-            found.append((mtime, entry.name, self.root / entry.name))
+            if stat.S_ISDIR(st.st_mode):
+                continue
+            found.append((st.st_mtime_ns, entry.name, self.root / entry.name))
         found.sort()
         return [path for _, _, path in found]
+
+    @property
+    def waiting_for_database(self) -> bool:
+        """Whether a database outage is being waited out (nothing is ingested meanwhile)."""
+        return self._outage is not None and time.monotonic() < self._outage.next_try
 
     async def scan(self) -> list[DropOutcome]:
         """Process every eligible file present, oldest first; used at start and by polling.
@@ -286,16 +528,25 @@ class DropFolder:
         waits for the older files listed before it instead of slipping in between them
         (after a restart, a backlog and newly dropped files would otherwise interleave,
         and a toll update could be ingested before the report it updates).
+
+        During a database outage a scan does nothing until the back-off has passed, and
+        the batch stops at the first database error.
         """
+        if self.waiting_for_database:
+            return []
+        async with self._lock:
+            await self._recheck_moved()
         paths = self.candidates()
-        if not paths:
+        if not paths or self.waiting_for_database:
             return []
         outcomes: list[DropOutcome] = []
         async with self._lock:
-            before = {path: _snapshot(path) for path in paths}
+            before = {path: self._snapshot(path.name) for path in paths}
             await asyncio.sleep(self.settle_interval)
             for path in paths:
-                not_ready = self._not_complete(path, before[path], _snapshot(path))
+                if self.waiting_for_database:
+                    break  # the database failed on an earlier file of this batch
+                not_ready = self._not_complete(path, before[path], self._snapshot(path.name))
                 if not_ready is not None:
                     outcomes.append(not_ready)
                     continue
@@ -313,115 +564,427 @@ class DropFolder:
         path = Path(path)
         if not path.is_absolute():
             path = self.root / path
-        if path.parent != self.root and path.parent.resolve() != self.root.resolve():
+        if path.parent != self.root and path.parent.resolve() != self.root:
             return DropOutcome(path, DropStatus.SKIPPED, reason="not in the drop folder")
         if is_ignored_name(path.name):
             return DropOutcome(path, DropStatus.SKIPPED, reason="hidden or temporary name")
+        if self.waiting_for_database:
+            return DropOutcome(path, DropStatus.RETRY, reason="waiting for the database")
         if wait_until_complete:
-            first = _snapshot(path)
+            first = self._snapshot(path.name)
             await asyncio.sleep(self.settle_interval)
-            not_ready = self._not_complete(path, first, _snapshot(path))
+            not_ready = self._not_complete(path, first, self._snapshot(path.name))
             if not_ready is not None:
                 return not_ready
         async with self._lock:
             return await self._process_locked(path)
 
-    # -- internals --------------------------------------------------------------------
+    # -- internals: completeness --------------------------------------------------------
+
+    def _snapshot(self, name: str) -> _Snapshot | None:
+        """Size, mtime and inode of an entry that is not a folder (links not followed)."""
+        try:
+            st = os.stat(name, dir_fd=self._root_fd, follow_symlinks=False)
+        except (OSError, ValueError):
+            return None
+        if stat.S_ISDIR(st.st_mode):
+            return None
+        return _Snapshot.of(st)
 
     def _not_complete(
         self, path: Path, first: _Snapshot | None, second: _Snapshot | None
     ) -> DropOutcome | None:
         """An outcome if the file is gone or still being written, None if it looks complete."""
+        name = path.name
         if first is None or second is None:
-            self._seen.pop(path, None)
-            return DropOutcome(path, DropStatus.SKIPPED, reason="gone or not a regular file")
+            self._seen.pop(name, None)
+            return DropOutcome(path, DropStatus.SKIPPED, reason="gone or a folder")
         if first != second:
-            self._seen[path] = (second, time.monotonic())
+            self._seen[name] = (second, time.monotonic())
             return DropOutcome(path, DropStatus.RETRY, reason="still being written (growing)")
+        if self._complete.get(name) == second:
+            return None  # read whole before (an ingest failure left it): no need to wait
         now = time.monotonic()
-        seen = self._seen.get(path)
+        seen = self._seen.get(name)
         if seen is None or seen[0] != second:
             seen = (second, now)
-            self._seen[path] = seen
+            self._seen[name] = seen
         age = time.time() - second.mtime_ns / 1e9
         if age < self.quiet_period and now - seen[1] < self.quiet_period:
             return DropOutcome(path, DropStatus.RETRY, reason="still being written (recent)")
         return None
 
-    async def _process_locked(self, path: Path) -> DropOutcome:
-        if _snapshot(path) is None:  # handled meanwhile by the other path, or removed
-            self._seen.pop(path, None)
-            return DropOutcome(path, DropStatus.SKIPPED, reason="gone or not a regular file")
-        try:
-            result = await asyncio.to_thread(
-                read_path, path, outlet=self.outlet, max_bytes=self.max_bytes
-            )
-            errors: list[BaseException] = list(result.errors)
-            articles = result.articles
-        except Exception as exc:  # read_path promises not to raise; keep the file if it does
-            log.exception("unexpected error reading %s", path)
-            errors, articles = [exc], []
-        if not errors and not articles:
-            errors = [IngestError(f"{path}: no article found", "no article found")]
-        if errors:
-            return await self._fail(path, errors, len(articles))
+    # -- internals: one file --------------------------------------------------------------
 
+    def _open_and_read(self, name: str, display: Path) -> _Opened | list[BaseException] | None:
+        """Open ``name`` once (no links, no blocking), check it, read it from that handle.
+
+        Returns the handle and bytes, the reasons it must go to ``failed/``, or None if it
+        is gone or is a folder (left alone).
+        """
+        try:
+            fd = os.open(name, _FILE_FLAGS, dir_fd=self._root_fd)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                why = "is a symbolic link; links are not followed: drop the file itself"
+            elif exc.errno == errno.ENXIO:
+                why = "is a socket or a device, not a file"
+            else:
+                why = f"cannot be opened: {exc.strerror or exc}"
+            return [ArticleReadError(display, why)]
+        try:
+            st = os.fstat(fd)
+            if stat.S_ISDIR(st.st_mode):
+                os.close(fd)
+                return None
+            if not stat.S_ISREG(st.st_mode):
+                os.close(fd)
+                why = f"is {file_kind(st.st_mode)}, not a regular file"
+                return [ArticleReadError(display, why)]
+            limit = max(self.max_bytes, DEFAULT_FEED_MAX_BYTES)
+            if st.st_size > limit:
+                data = b""
+                problem: list[BaseException] = [
+                    ArticleReadError(
+                        display,
+                        f"file too large ({st.st_size:,} bytes; the limit is {limit:,} bytes)",
+                    )
+                ]
+            else:
+                data = read_fd(fd, limit)
+                problem = []
+        except OSError as exc:
+            os.close(fd)
+            return [ArticleReadError(display, f"cannot be read: {exc.strerror or exc}")]
+        except BaseException:
+            os.close(fd)
+            raise
+        if problem:
+            os.close(fd)
+            return problem
+        return _Opened(fd, _Snapshot.of(st), data)
+
+    def _read(self, display: Path, data: bytes) -> ReadResult:
+        return read_file_data(display, data, outlet=self.outlet, max_bytes=self.max_bytes)
+
+    async def _process_locked(self, path: Path) -> DropOutcome:
+        name = path.name
+        display = self.root / display_name(name)
+        opened = await asyncio.to_thread(self._open_and_read, name, display)
+        if opened is None:  # handled meanwhile by the other path, or removed
+            self._seen.pop(name, None)
+            return DropOutcome(path, DropStatus.SKIPPED, reason="gone or a folder")
+        if isinstance(opened, list):
+            return await self._fail(path, opened, 0, None)
+        keep_fd = False
+        try:
+            try:
+                result = await asyncio.to_thread(self._read, display, opened.data)
+                errors: list[BaseException] = list(result.errors)
+                articles = result.articles
+            except Exception as exc:  # read_file_data promises not to raise
+                log.exception("unexpected error reading %s", display)
+                errors, articles = [exc], []
+            if _Snapshot.of(os.fstat(opened.fd)) != opened.before:
+                # The writer is not done: what was read is a part. Read it again later.
+                self._seen.pop(name, None)
+                return DropOutcome(path, DropStatus.RETRY, reason="changed while being read")
+            self._complete[name] = opened.before
+            if not errors and not articles:
+                errors = [IngestError(f"{display}: no article found", "no article found")]
+            if errors:
+                outcome = await self._fail(path, errors, len(articles), opened)
+                keep_fd = outcome.status is DropStatus.FAILED
+                return outcome
+            failure = await self._ingest_all(path, articles, opened.before)
+            if failure is not None:
+                return failure
+            outcome = await self._file_away(path, PROCESSED, len(articles), None, opened)
+            keep_fd = outcome.status is DropStatus.PROCESSED
+            if keep_fd:
+                log.info(
+                    "ingested %d article(s) from %s -> %s",
+                    len(articles),
+                    display.name,
+                    display_name(str(outcome.moved_to)),
+                )
+            return outcome
+        finally:
+            if not keep_fd:
+                os.close(opened.fd)
+
+    async def _ingest_all(
+        self, path: Path, articles: list[Article], version: _Snapshot
+    ) -> DropOutcome | None:
+        """Hand every article to ``ingest``; an outcome if that failed, None if all went in."""
+        shown = display_name(path.name)
         for count, article in enumerate(articles):
             try:
                 await self.ingest(article)
             except Exception as exc:
-                log.error(
-                    "ingest failed for %s (article %d of %d, %s); left in place for retry",
-                    path,
-                    count + 1,
-                    len(articles),
-                    article.id,
-                    exc_info=True,
-                )
-                reason = f"ingest failed: {type(exc).__name__}: {exc}"
-                return DropOutcome(path, DropStatus.RETRY, count, reason)
+                reason = f"ingest failed: {_first_line(exc)}"
+                if self.is_outage(exc):
+                    self._database_failed(exc, shown)
+                    return DropOutcome(path, DropStatus.RETRY, count, reason)
+                return await self._ingest_bug(path, exc, version, count, len(articles))
+        self._database_works()
+        self._ingest_failures.pop(path.name, None)
+        return None
 
-        try:
-            target = await asyncio.to_thread(_move_no_overwrite, path, self.processed_dir)
-        except OSError as exc:
-            log.error("cannot move %s to %s: %s; will retry", path, self.processed_dir, exc)
-            return DropOutcome(path, DropStatus.RETRY, len(articles), f"move failed: {exc}")
-        self._seen.pop(path, None)
-        log.info("ingested %d article(s) from %s -> %s", len(articles), path.name, target)
-        return DropOutcome(path, DropStatus.PROCESSED, len(articles), None, target)
+    async def _ingest_bug(
+        self, path: Path, exc: Exception, version: _Snapshot, count: int, total: int
+    ) -> DropOutcome:
+        """One file's articles make ``ingest`` fail (not the database): retry, then give up.
 
-    async def _fail(self, path: Path, errors: list[BaseException], read: int) -> DropOutcome:
-        """Move an unreadable file to ``failed/`` and write why beside it."""
-        reason = "; ".join(
-            e.reason if isinstance(e, IngestError) else str(e) for e in errors[:3]
-        ) + (f"; … ({len(errors)} errors)" if len(errors) > 3 else "")
-        text = _format_reason(path, errors)
-        try:
-            target = await asyncio.to_thread(_move_no_overwrite, path, self.failed_dir)
-        except OSError as exc:
-            log.error("cannot move unreadable %s to %s: %s", path, self.failed_dir, exc)
-            return DropOutcome(path, DropStatus.RETRY, read, f"{reason} (move failed: {exc})")
-        self._seen.pop(path, None)
-        reason_path = target.with_name(target.name + REASON_SUFFIX)
-        try:
-            await asyncio.to_thread(_write_new_text, reason_path, text)
-        except OSError as exc:
-            log.error("cannot write %s: %s", reason_path, exc)
-        log.warning("unreadable drop %s -> %s: %s", path.name, target, reason)
-        return DropOutcome(path, DropStatus.FAILED, read, reason, target)
+        The traceback is logged once per file version; after ``_MAX_INGEST_ATTEMPTS`` the
+        file goes to ``failed/`` so that it does not block or flood the folder forever.
+        """
+        shown = display_name(path.name)
+        previous = self._ingest_failures.get(path.name)
+        attempts = previous[1] + 1 if previous and previous[0] == version else 1
+        self._ingest_failures[path.name] = (version, attempts)
+        reason = f"ingest failed: {_first_line(exc)}"
+        if attempts == 1:
+            log.error(
+                "ingest failed for %s (article %d of %d); left in place for retry",
+                shown,
+                count + 1,
+                total,
+                exc_info=exc,
+            )
+        if attempts < _MAX_INGEST_ATTEMPTS:
+            return DropOutcome(path, DropStatus.RETRY, count, reason)
+        self._ingest_failures.pop(path.name, None)
+        error = IngestError(f"{shown}: {reason} ({attempts} attempts)", reason)
+        return await self._fail(path, [error], count, None)
 
-
-def _write_new_text(path: Path, text: str) -> None:
-    """Write a new UTF-8 file, never replacing one (a stray ``.reason`` gets a new name)."""
-    target = path
-    for counter in range(2, 1000):
-        try:
-            with target.open("x", encoding="utf-8") as handle:
-                handle.write(text)
+    def _database_failed(self, exc: BaseException, what: str) -> None:
+        now = time.monotonic()
+        outage = self._outage
+        if outage is None:
+            self._outage = _Outage(now, self.backoff_base, now + self.backoff_base)
+            log.error(
+                "database error while ingesting %s; the batch stops, files stay in place "
+                "and are retried in %.0f s (later failures are logged in one line)",
+                what,
+                self.backoff_base,
+                exc_info=exc,
+            )
             return
-        except FileExistsError:
-            target = path.with_name(f"{path.name}.{counter}")
-    raise FileExistsError(errno.EEXIST, "no free name", str(path))
+        outage.attempts += 1
+        outage.delay = min(outage.delay * 2, self.backoff_max)
+        outage.next_try = now + outage.delay
+        log.warning(
+            "database still failing (attempt %d, for %.0f s): %s; next try in %.0f s",
+            outage.attempts,
+            now - outage.since,
+            _first_line(exc),
+            outage.delay,
+        )
+
+    def _database_works(self) -> None:
+        outage, self._outage = self._outage, None
+        if outage is not None:
+            log.warning(
+                "database works again after %d failed attempt(s) over %.0f s; "
+                "the drop folder resumes",
+                outage.attempts,
+                time.monotonic() - outage.since,
+            )
+
+    async def _fail(
+        self, path: Path, errors: list[BaseException], read: int, opened: _Opened | None
+    ) -> DropOutcome:
+        """Move an unreadable file to ``failed/`` and write why beside it."""
+        return await self._file_away(path, FAILED, read, errors, opened)
+
+    async def _file_away(
+        self,
+        path: Path,
+        folder: str,
+        read: int,
+        errors: list[BaseException] | None,
+        opened: _Opened | None,
+    ) -> DropOutcome:
+        """Move ``path`` into ``processed/`` or (with ``errors``) ``failed/``."""
+        name = path.name
+        shown = display_name(name)
+        reason = _short_reason(errors) if errors else None
+        try:
+            target, reason_name = await asyncio.to_thread(self._move, name, folder, errors)
+        except OSError as exc:
+            self._cannot_move(shown, folder, exc)
+            why = f"move failed: {exc}"
+            return DropOutcome(path, DropStatus.RETRY, read, f"{reason} ({why})" if reason else why)
+        self._folder_problem = None
+        self._seen.pop(name, None)
+        self._complete.pop(name, None)
+        moved_to = self.root / folder / target
+        if errors is None:
+            status = DropStatus.PROCESSED
+        else:
+            status = DropStatus.FAILED
+            log.warning("unreadable drop %s -> %s: %s", shown, display_name(str(moved_to)), reason)
+        if opened is not None:
+            self._watch(opened, folder, target, shown, reason_name)
+        return DropOutcome(path, status, read, reason, moved_to)
+
+    def _move(
+        self, name: str, folder: str, errors: list[BaseException] | None
+    ) -> tuple[str, str | None]:
+        """In a thread: move ``name`` into ``folder`` (and write its reason); the new names."""
+        dst_fd = _open_subdir(self._root_fd, folder, self.root)
+        try:
+            target = _move_no_overwrite(self._root_fd, name, dst_fd)
+            if errors is None:
+                return target, None
+            text = _format_reason(display_name(name), errors)
+            try:
+                reason_name = _write_new_text(dst_fd, target + REASON_SUFFIX, text)
+            except OSError as exc:
+                log.error("cannot write the reason for %s: %s", display_name(target), exc)
+                return target, None
+            return target, reason_name
+        finally:
+            os.close(dst_fd)
+
+    def _cannot_move(self, shown: str, folder: str, exc: OSError) -> None:
+        """Log a move that failed: in full once, then only when the problem changes."""
+        problem = f"{type(exc).__name__}: {exc}"
+        if problem == self._folder_problem:
+            log.debug("cannot move %s to %s/: %s", shown, folder, problem)
+            return
+        self._folder_problem = problem
+        log.error(
+            "cannot move %s to %s/: %s; files stay in place and are retried", shown, folder, exc
+        )
+
+    # -- internals: files still written to after they were moved -----------------------
+
+    def _watch(
+        self, opened: _Opened, folder: str, name: str, display: str, reason: str | None
+    ) -> None:
+        watched = self._handles.watched
+        key = (folder, name)
+        old = watched.pop(key, None)
+        if old is not None:
+            os.close(old.fd)
+        watched[key] = _Watched(
+            fd=opened.fd,
+            folder=folder,
+            name=name,
+            display=display,
+            read=opened.before,
+            until=time.monotonic() + self.watch_moved_for,
+            reason_name=reason,
+        )
+        while len(watched) > _MAX_WATCHED:
+            oldest = next(iter(watched))
+            os.close(watched.pop(oldest).fd)
+
+    async def _recheck_moved(self) -> None:
+        """Re-read moved files that changed since they were read, once they are quiet.
+
+        A writer that paused longer than the quiet period had its file read and moved
+        half-written, and went on writing into the moved file (same inode). The new
+        version is read from the handle kept open, and ingested as a new version of the
+        same article (its identity is the dropped name); a file filed as unreadable that
+        became readable is ingested and moved to ``processed/``.
+        """
+        now = time.monotonic()
+        watched = self._handles.watched
+        for key, item in list(watched.items()):
+            try:
+                current = _Snapshot.of(os.fstat(item.fd))
+            except OSError:
+                current = None
+            if current is None or (current == item.read and now > item.until):
+                os.close(watched.pop(key).fd)
+                continue
+            if current == item.read:
+                continue
+            if current != item.changed:
+                item.changed, item.changed_at = current, now
+                item.until = max(item.until, now + self.watch_moved_for)
+                continue
+            if now - item.changed_at < self.quiet_period:
+                continue
+            if not await self._reread(item, current):
+                return  # the database failed: try again after the back-off
+
+    async def _reread(self, item: _Watched, current: _Snapshot) -> bool:
+        """Read a watched file again and ingest it; False if the database failed."""
+        display = self.root / item.display
+        try:
+            data = await asyncio.to_thread(
+                read_fd, item.fd, max(self.max_bytes, DEFAULT_FEED_MAX_BYTES)
+            )
+        except OSError as exc:
+            log.warning("cannot re-read %s: %s", item.display, exc)
+            item.read, item.changed = current, None
+            return True
+        result = await asyncio.to_thread(self._read, display, data)
+        if result.errors and (item.folder == FAILED or not result.articles):
+            log.warning(
+                "%s changed after it was filed in %s/ and still cannot be read: %s",
+                item.display,
+                item.folder,
+                _short_reason(list(result.errors)),
+            )
+            item.read, item.changed = current, None
+            return True
+        for article in result.articles:
+            try:
+                await self.ingest(article)
+            except Exception as exc:
+                if self.is_outage(exc):
+                    self._database_failed(exc, item.display)
+                    return False
+                log.error("ingest of the new version of %s failed", item.display, exc_info=exc)
+                item.read, item.changed = current, None
+                return True
+        self._database_works()
+        item.read, item.changed = current, None
+        log.info(
+            "%s changed after it was filed in %s/: read again, %d article(s) ingested",
+            item.display,
+            item.folder,
+            len(result.articles),
+        )
+        if item.folder == FAILED:
+            await asyncio.to_thread(self._unfail, item)
+        return True
+
+    def _unfail(self, item: _Watched) -> None:
+        """Move a file that became readable from ``failed/`` to ``processed/``."""
+        try:
+            src = _open_subdir(self._root_fd, FAILED, self.root)
+        except OSError as exc:
+            log.error("cannot move %s out of failed/: %s", item.display, exc)
+            return
+        try:
+            dst = _open_subdir(self._root_fd, PROCESSED, self.root)
+            try:
+                target = _move_no_overwrite(src, item.name, dst)
+            finally:
+                os.close(dst)
+            if item.reason_name is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(item.reason_name, dir_fd=src)
+        except OSError as exc:
+            log.error("cannot move %s out of failed/: %s", item.display, exc)
+            return
+        finally:
+            os.close(src)
+        watched = self._handles.watched
+        watched.pop((FAILED, item.name), None)
+        item.folder, item.name, item.reason_name = PROCESSED, target, None
+        old = watched.pop((PROCESSED, target), None)
+        if old is not None:
+            os.close(old.fd)
+        watched[(PROCESSED, target)] = item
 
 
 class _EventBridge(FileSystemEventHandler):

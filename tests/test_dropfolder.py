@@ -313,9 +313,8 @@ async def test_files_present_before_start_are_processed(
     assert sorted(collector.texts) == sorted([BUS, FLOOD])
 
 
-async def test_polling_only_picks_up_a_dropped_file(
-    folder: DropFolder, collector: Collector
-) -> None:
+async def test_polling_only_picks_up_a_dropped_file(tmp_path: Path, collector: Collector) -> None:
+    folder = DropFolder(tmp_path / "drop", collector, quiet_period=1.0)
     w = DropFolderWatcher(folder, poll_interval=0.2, use_inotify=False)
     w.start()
     try:
@@ -333,8 +332,9 @@ async def test_polling_only_picks_up_a_dropped_file(
 
 @pytest.mark.parametrize("use_inotify", [True, False])
 async def test_slowly_written_file_is_read_complete_once(
-    folder: DropFolder, collector: Collector, use_inotify: bool
+    tmp_path: Path, collector: Collector, use_inotify: bool
 ) -> None:
+    folder = DropFolder(tmp_path / "drop", collector, quiet_period=1.0)
     chunks = [BUS + "\n\n", QUAKE + "\n\n", FLOOD + "\n"]
     w = DropFolderWatcher(folder, poll_interval=0.1, use_inotify=use_inotify)
     w.start()

@@ -11,7 +11,9 @@ file keeps its identity when it is moved to ``processed/``. Every failure is an
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,10 +32,16 @@ __all__ = [
     "ARTICLE_SUFFIXES",
     "DEFAULT_MAX_BYTES",
     "ArticleHints",
+    "check_file_bytes",
+    "file_kind",
+    "open_regular_file",
+    "read_article_data",
     "read_article_file",
+    "read_fd",
     "read_file_bytes",
     "read_json_articles",
     "read_json_articles_lenient",
+    "read_json_data_lenient",
 ]
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
@@ -103,27 +111,86 @@ class _Parsed:
     guid: str | None = None
 
 
-def read_file_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
-    """The bytes of ``path``, refusing missing, oversized and empty files."""
+def open_regular_file(path: Path) -> int:
+    """A read-only descriptor of ``path``, which must be a regular file (symlinks followed).
+
+    Opened with ``O_NONBLOCK`` and checked with ``fstat`` on that one handle: opening a
+    FIFO by name otherwise blocks until a writer appears (``claimwatch extract fifo``
+    hung for good), and a check by name before the open could be raced. The caller closes
+    the descriptor; raises ``ArticleReadError`` with what the path is instead.
+    """
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
     try:
-        if path.is_dir():
-            raise ArticleReadError(path, "is a folder, not a file")
-        size = path.stat().st_size
+        fd = os.open(path, flags)
+    except FileNotFoundError as exc:
+        raise ArticleReadError(path, "no such file") from exc
+    except OSError as exc:
+        raise ArticleReadError(path, f"cannot be opened: {exc.strerror or exc}") from exc
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise ArticleReadError(path, f"is {file_kind(mode)}, not a regular file")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def file_kind(mode: int) -> str:
+    """What a ``stat`` mode is, in words, for error messages."""
+    kinds = (
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISLNK, "a symbolic link"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+    )
+    for test, name in kinds:
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def read_fd(fd: int, limit: int) -> bytes:
+    """Up to ``limit + 1`` bytes from the start of an open file (one more tells "too large")."""
+    chunks: list[bytes] = []
+    offset = 0
+    while offset <= limit:
+        chunk = os.pread(fd, min(1 << 20, limit + 1 - offset), offset)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        offset += len(chunk)
+    return b"".join(chunks)
+
+
+def check_file_bytes(path: Path, data: bytes, max_bytes: int) -> bytes:
+    """``data`` if it is a usable article file's content; refuses oversized and empty ones."""
+    if len(data) > max_bytes:
+        raise ArticleReadError(
+            path, f"file too large (at least {len(data):,} bytes; the limit is {max_bytes:,} bytes)"
+        )
+    if not data.strip():
+        raise ArticleReadError(path, "empty file")
+    return data
+
+
+def read_file_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """The bytes of ``path``, refusing missing, oversized, empty and non-regular files."""
+    fd = open_regular_file(path)
+    try:
+        size = os.fstat(fd).st_size
         if size > max_bytes:
             raise ArticleReadError(
                 path, f"file too large ({size:,} bytes; the limit is {max_bytes:,} bytes)"
             )
-        with path.open("rb") as handle:
-            data = handle.read(max_bytes + 1)
-    except FileNotFoundError as exc:
-        raise ArticleReadError(path, "no such file") from exc
+        data = read_fd(fd, max_bytes)
     except OSError as exc:
         raise ArticleReadError(path, f"cannot be read: {exc.strerror or exc}") from exc
-    if len(data) > max_bytes:  # grew while we looked
-        raise ArticleReadError(path, f"file too large (more than {max_bytes:,} bytes)")
-    if not data.strip():
-        raise ArticleReadError(path, "empty file")
-    return data
+    finally:
+        os.close(fd)
+    return check_file_bytes(path, data, max_bytes)
 
 
 def read_article_file(
@@ -139,8 +206,25 @@ def read_article_file(
     ``outlet`` is the default outlet when neither ``hints`` nor the content name one.
     A JSON file holding a list must be read with ``read_json_articles``.
     """
+    return read_article_data(
+        path,
+        read_file_bytes(path, max_bytes),
+        outlet=outlet,
+        hints=hints,
+        source=source,
+    )
+
+
+def read_article_data(
+    path: Path,
+    data: bytes,
+    *,
+    outlet: str | None = None,
+    hints: ArticleHints | None = None,
+    source: str | None = None,
+) -> Article:
+    """``read_article_file`` for bytes already read; ``path`` names the file (identity, errors)."""
     hints = hints or ArticleHints()
-    data = read_file_bytes(path, max_bytes)
     suffix = path.suffix.lower()
     if suffix in JSON_SUFFIXES:
         value = _load_json(path, data)
@@ -200,9 +284,23 @@ def read_json_articles_lenient(
 
     A whole-file problem (unreadable, broken JSON) is still raised.
     """
+    return read_json_data_lenient(
+        path, read_file_bytes(path, max_bytes), outlet=outlet, hints=hints, source=source
+    )
+
+
+def read_json_data_lenient(
+    path: Path,
+    data: bytes,
+    *,
+    outlet: str | None = None,
+    hints: ArticleHints | None = None,
+    source: str | None = None,
+) -> tuple[list[Article], list[ArticleReadError]]:
+    """``read_json_articles_lenient`` for bytes already read."""
     hints = hints or ArticleHints()
     source = source or f"file:{path}"
-    value = _load_json(path, read_file_bytes(path, max_bytes))
+    value = _load_json(path, data)
     items = _json_items(value)
     if items is None:
         parsed = _parse_json_object(path, value)

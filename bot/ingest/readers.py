@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import tomllib
 from collections.abc import Mapping
@@ -40,9 +41,11 @@ from bot.ingest.files import (
     DEFAULT_MAX_BYTES,
     JSON_SUFFIXES,
     ArticleHints,
-    read_article_file,
+    check_file_bytes,
+    open_regular_file,
+    read_article_data,
     read_file_bytes,
-    read_json_articles_lenient,
+    read_json_data_lenient,
 )
 
 __all__ = [
@@ -52,6 +55,7 @@ __all__ = [
     "ReadResult",
     "load_manifest",
     "looks_like_feed",
+    "read_file_data",
     "read_folder",
     "read_folder_with_errors",
     "read_path",
@@ -223,33 +227,68 @@ def _is_feed_file(path: Path) -> bool:
     if suffix in ARTICLE_SUFFIXES - {".txt", ".text"}:
         return False
     try:
-        with path.open("rb") as handle:
-            return looks_like_feed(handle.read(_SNIFF_BYTES))
+        fd = open_regular_file(path)  # never blocks on a FIFO
+    except ArticleReadError:
+        return False  # reading it says why
+    try:
+        return looks_like_feed(os.pread(fd, _SNIFF_BYTES, 0))
     except OSError:
         return False
+    finally:
+        os.close(fd)
 
 
 def _read_file(
     path: Path, *, outlet: str | None, hints: ArticleHints | None, max_bytes: int, source: str
 ) -> ReadResult:
-    result = ReadResult()
     try:
-        if _is_feed_file(path):
-            data = read_file_bytes(path, max(max_bytes, DEFAULT_FEED_MAX_BYTES))
+        limit = max(max_bytes, DEFAULT_FEED_MAX_BYTES) if _is_feed_file(path) else max_bytes
+        data = read_file_bytes(path, limit)
+    except ArticleReadError as exc:
+        return ReadResult(errors=[exc])
+    return read_file_data(
+        path, data, outlet=outlet, hints=hints, max_bytes=max_bytes, source=source
+    )
+
+
+def read_file_data(
+    path: Path,
+    data: bytes,
+    *,
+    outlet: str | None = None,
+    hints: ArticleHints | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    source: str | None = None,
+) -> ReadResult:
+    """Read the bytes of one file (feed, JSON or article) already in hand; never raises.
+
+    ``path`` only names the file: its suffix picks the format and its name is the
+    article's identity. The drop folder reads through a handle it opened itself (so
+    what it checked is what it reads) and hands the bytes here.
+    """
+    result = ReadResult()
+    source = source or f"file:{path}"
+    suffix = path.suffix.lower()
+    is_feed = suffix in FEED_SUFFIXES or (
+        suffix not in ARTICLE_SUFFIXES - {".txt", ".text"} and looks_like_feed(data)
+    )
+    try:
+        if is_feed:
+            check_file_bytes(path, data, max(max_bytes, DEFAULT_FEED_MAX_BYTES))
             feed = read_feed(data, source=str(path))
             result.feeds.append(feed)
             result.articles.extend(feed.articles)
             result.errors.extend(feed.errors)
-        elif path.suffix.lower() in JSON_SUFFIXES:
-            articles, errors = read_json_articles_lenient(
-                path, outlet=outlet, hints=hints, max_bytes=max_bytes, source=source
+        elif suffix in JSON_SUFFIXES:
+            check_file_bytes(path, data, max_bytes)
+            articles, errors = read_json_data_lenient(
+                path, data, outlet=outlet, hints=hints, source=source
             )
             result.articles.extend(articles)
             result.errors.extend(errors)
         else:
-            article = read_article_file(
-                path, outlet=outlet, hints=hints, max_bytes=max_bytes, source=source
-            )
+            check_file_bytes(path, data, max_bytes)
+            article = read_article_data(path, data, outlet=outlet, hints=hints, source=source)
             result.articles.append(article)
     except (ArticleReadError, FeedReadError) as exc:
         result.errors.append(exc)
