@@ -3,13 +3,16 @@
 For teams that want alerts without installing a bot. The same outbox feeds them
 (so an outage or a 429 delays alerts, it does not lose them), but a webhook has no
 threads, no edits and no commands, and neither platform takes an idempotency key
-on webhooks: after an attempt whose outcome is unknown (a timeout mid-request) a
-retry may post the alert a second time. Plain httpx: a webhook is one POST.
+on webhooks, nor can a webhook be read back: after an attempt whose outcome is
+unknown (a timeout mid-request) the retry posts the alert again, possibly a
+second time, and the row is marked ``lookup_refused``. Plain httpx: a webhook is
+one POST.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -79,9 +82,16 @@ class _Webhook:
         return response
 
     async def find_posted(
-        self, channel_id: str, idempotency_key: str, *, thread: StoryThread | None
+        self,
+        channel_id: str,
+        idempotency_key: str,
+        *,
+        thread: StoryThread | None,
+        since: datetime | None = None,
     ) -> Posted | None:
-        return None  # webhooks cannot be read back
+        """Webhooks cannot be read back: a refusal to look, so the worker posts again
+        and marks the row at-least-once (and the operators hear so once)."""
+        raise MessageRejected("a webhook cannot be read back")
 
     async def update_card(self, thread: StoryThread, card: StoryCard) -> None:
         return None

@@ -221,7 +221,16 @@ class SubscriptionRepository(Protocol):
 class LeasedRows(Protocol):
     """What both outboxes (story alerts, admin alerts) do with a row once it is claimed."""
 
-    async def mark_sent(self, delivery_id: int, message_id: str | None, now: datetime) -> None: ...
+    async def mark_sent(
+        self,
+        delivery_id: int,
+        message_id: str | None,
+        now: datetime,
+        *,
+        lookup_refused: str | None = None,
+    ) -> None:
+        """Sent; ``lookup_refused`` says why it was sent without the "did it land?"
+        look-up (so it may show twice), and marks the row."""
 
     async def retry_at(
         self, delivery_id: int, at: datetime, error: str, *, uncertain: bool
@@ -397,6 +406,9 @@ class Posted:
 
     message_id: str
     thread_id: str | None = None
+    thread_refused: str | None = None
+    """Why the platform would not open the story's thread here (follow-ups go in the
+    channel instead); None when it opened one or was not asked to."""
 
 
 class DeliveryError(Exception):
@@ -454,9 +466,21 @@ class ChatTransport(Protocol):
         """
 
     async def find_posted(
-        self, channel_id: str, idempotency_key: str, *, thread: StoryThread | None
+        self,
+        channel_id: str,
+        idempotency_key: str,
+        *,
+        thread: StoryThread | None,
+        since: datetime | None = None,
     ) -> Posted | None:
-        """A message already posted with this key (an attempt that died mid-send)."""
+        """A message already posted with this key (an attempt that died mid-send).
+
+        ``since``: when that attempt began (nothing older needs reading). Raises
+        ``TransientFailure`` / ``RateLimited`` when the platform could not answer
+        now, and any other ``DeliveryError`` when it refuses to answer at all
+        (no history permission, a transport that cannot read back): the worker
+        then posts anyway and marks the row.
+        """
 
     async def update_card(self, thread: StoryThread, card: StoryCard) -> None:
         """Edit the story's first message in place to show the current figures."""

@@ -146,6 +146,7 @@ class SqlAdminOutboxRepository(_Outbox):
                 channel=Channel(row.platform, row.channel_id),
                 attempts=row.attempts,
                 uncertain=row.attempt_started_at is not None,
+                started_at=row.attempt_started_at,
             )
             for row, payload in found
         ]

@@ -228,6 +228,7 @@ def _delivery(row: DeliveryRow, payload: dict[str, Any], uncertain: bool) -> Del
         next_attempt_at=row.next_attempt_at,
         created_at=row.created_at,
         uncertain=uncertain,
+        started_at=row.attempt_started_at,
     )
 
 
@@ -300,14 +301,24 @@ class _Outbox:
             )
         return found
 
-    async def mark_sent(self, delivery_id: int, message_id: str | None, now: datetime) -> None:
+    async def mark_sent(
+        self,
+        delivery_id: int,
+        message_id: str | None,
+        now: datetime,
+        *,
+        lookup_refused: str | None = None,
+    ) -> None:
+        """Sent. ``lookup_refused`` (why): sent without knowing whether an earlier
+        attempt had landed, so the platform may show it twice; kept on the row."""
         await self._finish(
             delivery_id,
             state=DeliveryState.SENT.value,
             sent_at=now,
             message_id=message_id,
             attempt_started_at=None,
-            last_error=None,
+            last_error=None if lookup_refused is None else f"look-up refused: {lookup_refused}",
+            lookup_refused=lookup_refused is not None,
         )
 
     async def retry_at(

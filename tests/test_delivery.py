@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from adapters.discord_chat.render import alert_embed, reply_parts, safe
 from adapters.slack_chat.render import alert_message
@@ -33,12 +34,19 @@ from bot.domain.delivery import (
     plan_deliveries,
 )
 from bot.ingest.readers import read_path
-from bot.ports import ChannelGone, Posted, RateLimited, TransientFailure
+from bot.ports import (
+    ChannelGone,
+    MessageRejected,
+    Posted,
+    RateLimited,
+    TransientFailure,
+)
 from bot.service.catalog import CatalogConfig, FeedCatalog
 from bot.service.delivery import DeliveryWorker
 from bot.service.ingest import Ingestor
 from bot.service.replay import replay_commands
 from bot.text import clip
+from storage.tables import AdminDeliveryRow, DeliveryRow
 from storage.uow import SqlUnitOfWork
 
 UowFactory = Callable[[], SqlUnitOfWork]
@@ -244,6 +252,10 @@ class Recording:
         self.admin_fail: list[Exception] = []
         self.landed: dict[str, Posted] = {}
         """Posts that reached the platform by key (what ``find_posted`` can see)."""
+        self.lookups: list[tuple[str, datetime | None]] = []
+        self.lookup_fail: list[Exception] = []
+        self.thread_refused: str | None = None
+        self.card_fail: list[Exception] = []
 
     async def post_alert(
         self,
@@ -257,14 +269,26 @@ class Recording:
         if self.fail:
             raise self.fail.pop(0)
         self.posts.append((channel_id, alert.key, thread.thread_id if thread else None))
+        if thread is None and self.thread_refused is not None:
+            return Posted(f"m{len(self.posts)}", None, self.thread_refused)
         return Posted(f"m{len(self.posts)}", thread.thread_id if thread else f"t{len(self.posts)}")
 
     async def find_posted(
-        self, channel_id: str, key: str, *, thread: StoryThread | None
+        self,
+        channel_id: str,
+        key: str,
+        *,
+        thread: StoryThread | None,
+        since: datetime | None = None,
     ) -> Posted | None:
+        self.lookups.append((key, since))
+        if self.lookup_fail:
+            raise self.lookup_fail.pop(0)
         return self.landed.get(key)
 
     async def update_card(self, thread: StoryThread, card: StoryCard) -> None:
+        if self.card_fail:
+            raise self.card_fail.pop(0)
         self.cards.append(thread.root_message_id)
 
     async def post_digest(
@@ -328,6 +352,130 @@ async def test_worker_threads_retries_and_gives_up_on_gone_channels(
         assert (await uow.subscriptions.for_channel(A))[0].paused_reason == "channel_not_found"
     # No admin channel was registered: the admin alert is stored, queued for nobody.
     assert await worker.send_admin() == 0 and transport.admin == []
+
+
+async def lookup_marks(
+    uow_factory: UowFactory, rows: type[DeliveryRow] | type[AdminDeliveryRow]
+) -> list[tuple[str, bool]]:
+    async with uow_factory() as uow:
+        found = await uow.session.execute(select(rows.state, rows.lookup_refused).order_by(rows.id))
+        return [(state, bool(refused)) for state, refused in found.all()]
+
+
+async def admin_kinds(uow_factory: UowFactory) -> list[str]:
+    async with uow_factory() as uow:
+        return [a.kind.value for a in reversed(await uow.admin_alerts.recent(50))]
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        MessageRejected("slack HTTP 200 missing_scope"),
+        MessageRejected("slack HTTP 200 unknown_method"),
+        ChannelGone("slack not_in_channel"),  # may post there, may not read it
+        ValueError("an adapter's own surprise"),
+    ],
+    ids=["missing_scope", "unknown_method", "not_in_channel", "bug"],
+)
+async def test_a_refused_lookup_posts_anyway_marks_the_row_and_tells_admins_once(
+    uow_factory: UowFactory, refusal: Exception
+) -> None:
+    clock = [NOW]
+    transport = Recording()
+    told: list[AdminAlert] = []
+
+    async def on_admin(alerts: Sequence[AdminAlert]) -> None:
+        told.extend(alerts)
+
+    worker = DeliveryWorker(
+        uow_factory, {"slack": transport}, owner="w", clock=lambda: clock[0], on_admin=on_admin
+    )
+    async with uow_factory() as uow:
+        await uow.begin_write()
+        await uow.subscriptions.save(Subscription(A, Target.ALL, created_at=NOW))
+        await uow.commit()
+    await queue(uow_factory, [alert("s1", n=1), alert("s2", n=2), alert("s3", n=3)], [A])
+    # Three sends whose outcome is unknown (a 503 after the platform may have posted).
+    transport.fail = [TransientFailure("503")] * 3
+    assert await drain(worker) == 0
+    clock[0] += timedelta(seconds=2)
+    # The first look-up cannot be answered now: the row waits and looks again.
+    transport.lookup_fail = [TransientFailure("slack HTTP 503"), refusal, refusal, refusal]
+    assert await drain(worker) == 2
+    assert [k for k, _ in transport.lookups[:3]] == [
+        f"cw{n}-" + alert(f"s{n}", n=n).key[:12] for n in (1, 2, 3)
+    ]
+    assert all(since == NOW for _, since in transport.lookups)  # from the attempt's start
+    clock[0] += timedelta(seconds=4)
+    assert await drain(worker) == 1
+    assert len(transport.posts) == 3  # every alert posted: none dropped for want of a look-up
+    assert await lookup_marks(uow_factory, DeliveryRow) == [("sent", True)] * 3
+    async with uow_factory() as uow:
+        assert (await uow.subscriptions.for_channel(A))[0].active  # not taken for "gone"
+    # Told once, however many alerts hit the refusal, and once more by no other worker.
+    assert [a.kind for a in told] == [AdminKind.LOOKUP_REFUSED]
+    assert "at least once" in told[0].message and "channels:history" in told[0].message
+    other = DeliveryWorker(
+        uow_factory, {"slack": transport}, owner="w2", clock=lambda: clock[0], on_admin=on_admin
+    )
+    await queue(uow_factory, [alert("s4", n=4)], [A])
+    transport.fail = [TransientFailure("503")]
+    assert await drain(other) == 0
+    clock[0] += timedelta(seconds=2)
+    transport.lookup_fail = [refusal]
+    assert await drain(other) == 1
+    assert len(told) == 1 and await admin_kinds(uow_factory) == ["lookup_refused"]
+
+
+async def test_a_lookup_that_works_is_not_marked_and_finds_the_landed_post(
+    uow_factory: UowFactory,
+) -> None:
+    clock = [NOW]
+    transport = Recording()
+    worker = DeliveryWorker(uow_factory, {"slack": transport}, owner="w", clock=lambda: clock[0])
+    await queue(uow_factory, [alert("s1", n=1), alert("s2", n=2)], [A])
+    transport.fail = [TransientFailure("503"), TransientFailure("503")]
+    assert await drain(worker) == 0
+    first = f"cw1-{alert('s1', n=1).key[:12]}"
+    transport.landed[first] = Posted("m-landed", "t-landed")  # it had landed after all
+    clock[0] += timedelta(seconds=2)
+    assert await drain(worker) == 2
+    assert len(transport.posts) == 1  # only the one that had not landed
+    assert await lookup_marks(uow_factory, DeliveryRow) == [("sent", False)] * 2
+    assert await admin_kinds(uow_factory) == []
+
+
+async def test_a_card_edit_that_fails_any_way_is_one_line_and_the_alert_stays_sent(
+    uow_factory: UowFactory, commands: Commands, caplog: pytest.LogCaptureFixture
+) -> None:
+    story = (await commands.suggest_stories(""))[0][0]
+    transport = Recording()
+    worker = DeliveryWorker(uow_factory, {"slack": transport}, owner="w", clock=lambda: NOW)
+    await queue(uow_factory, [alert(story, n=n) for n in range(1, 5)], [A])
+    transport.card_fail = [
+        AttributeError("'str' object has no attribute 'get'"),
+        TransientFailure("slack HTTP 503 (HTML body)"),
+    ]
+    for _ in range(4):  # the first opens the thread; each later one edits the card
+        assert await drain(worker) == 1
+    assert await lookup_marks(uow_factory, DeliveryRow) == [("sent", False)] * 4
+    assert len(transport.cards) == 1  # the fourth alert's edit went through
+    lines = [r for r in caplog.records if "not updated" in r.getMessage()]
+    assert len(lines) == 2 and all(r.exc_info is None for r in lines)
+    assert "AttributeError" in lines[0].getMessage() and "HTML body" in lines[1].getMessage()
+
+
+async def test_a_refused_thread_is_told_once_and_follow_ups_go_in_the_channel(
+    uow_factory: UowFactory,
+) -> None:
+    transport = Recording()
+    transport.thread_refused = "HTTP 403 50013: Missing Permissions"
+    worker = DeliveryWorker(uow_factory, {"slack": transport}, owner="w", clock=lambda: NOW)
+    await queue(uow_factory, [alert("s1", n=1), alert("s2", n=2), alert("s1", n=3)], [A])
+    assert await drain(worker) == 2
+    assert await drain(worker) == 1
+    assert [p[2] for p in transport.posts] == [None, None, None]  # all in the channel
+    assert await admin_kinds(uow_factory) == ["threads_refused"]
 
 
 # --- admin alerts through their own outbox ------------------------------------------------------
@@ -419,6 +567,22 @@ async def test_admin_alerts_wait_out_an_outage_and_are_not_posted_twice(
     assert len(transport.admin) == 2
     async with uow_factory() as uow:
         assert await uow.admin_outbox.counts() == {"sent": 3}
+
+    # Killed again, and this time the admin channel's history may not be read: the
+    # admin alert is posted anyway (maybe twice, never lost) and the row says so.
+    await raise_admin(uow_factory, failing("f4"))
+    async with uow_factory() as uow:
+        await uow.begin_write()
+        await uow.admin_outbox.claim_due(
+            now=clock[0], owner="dead", lease=timedelta(minutes=2), limit=5, platforms=["slack"]
+        )
+        await uow.commit()
+    clock[0] += timedelta(minutes=2)
+    transport.lookup_fail = [MessageRejected("slack HTTP 200 missing_scope")]
+    assert await worker.send_admin() == 1
+    assert [a.subject for _, a, _ in transport.admin] == ["f1", "f2", "f4"]
+    assert (await lookup_marks(uow_factory, AdminDeliveryRow))[3] == ("sent", True)
+    assert "lookup_refused" in await admin_kinds(uow_factory)
 
 
 # --- channel commands on the replayed seeds ----------------------------------------------------

@@ -11,19 +11,30 @@ still reaches us is translated for the delivery worker:
 
 Every post carries a nonce derived from the delivery with ``enforce_nonce`` (which
 discord.py sets whenever a nonce is given): Discord answers a repeated nonce from
-the same bot with the message it already created, so a retry after an uncertain
-attempt cannot post twice.
+the same bot with the message it already created — but only for "a few minutes".
+A bot down longer than that after an uncertain attempt would post twice, so the
+delivery key is also written at the end of the embed's footer, and
+:meth:`DiscordTransport.find_posted` reads the channel (or thread) from the
+attempt's start for a message of ours with that nonce or that footer.
+
+A thread Discord will not open (no permission, 404, a channel type without
+threads) is remembered per channel for ``THREAD_RETRY_AFTER``: the story's
+follow-ups go in the channel, and the refusal is reported once
+(``Posted.thread_refused``) instead of being retried and logged on every alert.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 import aiohttp
 import discord
 
 from adapters.discord_chat.render import (
+    FOOTER,
     MENTIONS_OFF,
     admin_embed,
     alert_embed,
@@ -48,6 +59,27 @@ log = logging.getLogger(__name__)
 GONE_CODES = {10003, 50001, 50013, 10004}
 """Unknown Channel, Missing Access, Missing Permissions, Unknown Guild."""
 THREAD_EXISTS = 160004
+HISTORY_LIMIT = 500
+"""Messages read after an uncertain attempt's start when looking for it."""
+CLOCK_SKEW = timedelta(minutes=1)
+"""How much earlier than the attempt's start (our clock) the look-up starts reading."""
+THREAD_RETRY_AFTER = 3600.0
+"""Seconds a channel that refused a thread is left alone before the bot asks again."""
+KEY_MARK = " · "
+"""Separates the footer's text from the delivery key at its end."""
+
+
+def _with_key(embed: discord.Embed, key: str) -> discord.Embed:
+    """``embed`` with the delivery key at the end of its footer (what a look-up matches)."""
+    text = embed.footer.text or "claimwatch"
+    embed.set_footer(text=clip(text, FOOTER - len(key) - len(KEY_MARK)) + KEY_MARK + key)
+    return embed
+
+
+def _carries(message: discord.Message, key: str) -> bool:
+    if message.nonce is not None and str(message.nonce) == key:
+        return True
+    return any((e.footer.text or "").endswith(KEY_MARK + key) for e in message.embeds)
 
 
 def translate(exc: BaseException) -> DeliveryError:
@@ -78,6 +110,8 @@ class DiscordTransport:
     def __init__(self, client: discord.Client, *, admin_channel: int | None = None) -> None:
         self._client = client
         self._admin_channel = admin_channel
+        self._no_threads: dict[str, tuple[float, str]] = {}
+        """Channel id → (when, why) Discord last refused to open a thread there."""
 
     async def _channel(self, channel_id: int) -> discord.abc.Messageable:
         found = self._client.get_channel(channel_id)
@@ -101,37 +135,89 @@ class DiscordTransport:
             sent = await self._send(thread.thread_id, embed, idempotency_key)
             return Posted(str(sent.id), thread.thread_id)
         sent = await self._send(channel_id, embed, idempotency_key)
-        return Posted(str(sent.id), await self._open_thread(sent, alert))
+        if thread is not None:
+            # The story has a first message but no thread (Discord refused one): its
+            # follow-ups stay in the channel, and no thread is hung on each of them.
+            return Posted(str(sent.id))
+        opened, refused = await self._open_thread(channel_id, sent, alert)
+        return Posted(str(sent.id), opened, refused)
 
     async def _send(self, channel_id: str, embed: discord.Embed, key: str) -> discord.Message:
-        """Post ``embed`` with ``key`` as its nonce, mentions off; errors translated."""
+        """Post ``embed`` with ``key`` as its nonce and at its footer's end, mentions off;
+        errors translated."""
         try:
             channel = await self._channel(int(channel_id))
-            return await channel.send(embed=embed, nonce=key, allowed_mentions=MENTIONS_OFF)
+            return await channel.send(
+                embed=_with_key(embed, key), nonce=key, allowed_mentions=MENTIONS_OFF
+            )
         except DeliveryError:
             raise
         except Exception as exc:
             raise translate(exc) from exc
 
-    async def _open_thread(self, message: discord.Message, alert: Alert) -> str | None:
-        """The story's thread under its first message; None if threads are not allowed here."""
+    async def _open_thread(
+        self, channel_id: str, message: discord.Message, alert: Alert
+    ) -> tuple[str | None, str | None]:
+        """The story's thread under its first message: (thread id, why Discord refused one).
+
+        A refusal (403, 404, any other 4xx) is remembered for the channel, so the next
+        stories there do not ask again; a 5xx or a timeout costs only this story's thread.
+        """
+        refused = self._no_threads.get(channel_id)
+        if refused is not None and time.monotonic() - refused[0] < THREAD_RETRY_AFTER:
+            return None, refused[1]
         name = clip(one_line(f"{alert.story_id} · {alert.story_title}"), 100)
         try:
             thread = await message.create_thread(name=name)
         except discord.HTTPException as exc:
             if exc.code == THREAD_EXISTS:
-                return str(message.id)  # a thread started from a message has the message's id
-            log.warning("no thread for story %s: %s", alert.story_id, exc)
-            return None
+                return str(message.id), None  # a thread from a message has the message's id
+            reason = f"HTTP {exc.status} {exc.code}: {one_line(exc.text)[:200]}"
+            if 400 <= exc.status < 500 and exc.status != 429:
+                self._no_threads[channel_id] = (time.monotonic(), reason)
+                log.warning(
+                    "no threads in channel %s (%s): follow-ups go in it", channel_id, reason
+                )
+                return None, reason
+            log.warning("no thread for story %s: %s", alert.story_id, reason)
+            return None, None
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            log.warning("no thread for story %s: %s", alert.story_id, exc)
-            return None
-        return str(thread.id)
+            log.warning("no thread for story %s: %s: %s", alert.story_id, type(exc).__name__, exc)
+            return None, None
+        self._no_threads.pop(channel_id, None)
+        return str(thread.id), None
 
     async def find_posted(
-        self, channel_id: str, idempotency_key: str, *, thread: StoryThread | None
+        self,
+        channel_id: str,
+        idempotency_key: str,
+        *,
+        thread: StoryThread | None,
+        since: datetime | None = None,
     ) -> Posted | None:
-        # The nonce makes re-posting idempotent on Discord's side; nothing to look up.
+        """Our message carrying ``idempotency_key`` (as nonce or footer) since ``since``.
+
+        The nonce alone protects a retry for a few minutes; this look-up protects it
+        after any downtime. Discord answers 403 when the bot may not read the
+        channel's history: raised (translated) for the worker, which posts anyway.
+        """
+        where = thread.thread_id if thread is not None and thread.thread_id else channel_id
+        after = discord.Object(discord.utils.time_snowflake(since - CLOCK_SKEW)) if since else None
+        me = self._client.user
+        try:
+            channel = await self._channel(int(where))
+            async for message in channel.history(
+                limit=HISTORY_LIMIT, after=after, oldest_first=True
+            ):
+                if me is not None and message.author.id != me.id:
+                    continue
+                if _carries(message, idempotency_key):
+                    in_thread = thread.thread_id if thread is not None else None
+                    return Posted(str(message.id), in_thread)
+        except DeliveryError:
+            raise
+        except Exception as exc:
+            raise translate(exc) from exc
         return None
 
     async def update_card(self, thread: StoryThread, card: StoryCard) -> None:

@@ -11,6 +11,14 @@ giving up, and what still fails is translated for the delivery worker:
 * ``channel_not_found``, ``not_in_channel``, ``is_archived`` … →
   :class:`~bot.ports.ChannelGone`; other errors → :class:`~bot.ports.MessageRejected`.
 
+Every shape of answer is translated, not only Slack's JSON: a proxy's HTML error
+page, an empty body or plain text (slack-sdk then hands over a string, or the raw
+aiohttp response) become one of the above by their HTTP status, named by the kind
+of body, so a log line says "slack HTTP 503 (HTML body)" instead of a traceback.
+
+A ``chat.postMessage`` answered with a 5xx may have posted all the same, so the
+client never repeats it on its own: the outbox retries it after looking for it.
+
 Slack has no idempotency key for ``chat.postMessage``; each alert carries its
 delivery key in the message *metadata*, and after an attempt whose outcome is
 unknown :meth:`SlackTransport.find_posted` reads the channel (or thread) history
@@ -19,7 +27,8 @@ for that key before anything is posted again.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -27,6 +36,9 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack_chat.render import admin_message, alert_message, card_message, digest_message
@@ -58,6 +70,32 @@ HISTORY_PAGES = 25
 """Pages read when looking for an uncertain post: threads up to 5,000 messages."""
 
 
+NOT_REPEATED = ("chat.postMessage",)
+"""Methods that create something: a 5xx answer does not say it was not created."""
+
+
+class _ServerErrorRetry(AsyncServerErrorRetryHandler):
+    """slack-sdk's one retry of a 500/503, except for methods that create a message.
+
+    A post answered with a 5xx may be in the channel already; repeating it here
+    would post it twice. The outbox retries it instead, after looking for it.
+    """
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if request.url.rstrip("/").endswith(NOT_REPEATED):
+            return False
+        return await super()._can_retry_async(
+            state=state, request=request, response=response, error=error
+        )
+
+
 def web_client(token: str, base_url: str) -> AsyncWebClient:
     """One client for everything, retrying one 429 and one 5xx before the outbox takes over."""
     return AsyncWebClient(
@@ -66,29 +104,75 @@ def web_client(token: str, base_url: str) -> AsyncWebClient:
         timeout=15,
         retry_handlers=[
             AsyncRateLimitErrorRetryHandler(max_retry_count=1),
-            AsyncServerErrorRetryHandler(max_retry_count=1),
+            _ServerErrorRetry(max_retry_count=1),
         ],
     )
 
 
+def _status(response: object) -> int | None:
+    """The HTTP status of a ``SlackResponse`` or of the raw aiohttp response."""
+    for name in ("status_code", "status"):
+        value = getattr(response, name, None)
+        if isinstance(value, int):
+            return value
+    return None
+
+
+def _body(response: object) -> tuple[str, str]:
+    """(Slack's ``error`` code, or "" ; what kind of body came instead of Slack's JSON)."""
+    data = getattr(response, "data", None)
+    if isinstance(data, Mapping):
+        return str(data.get("error", "") or ""), ""
+    if isinstance(data, bytes):
+        data = data.decode("utf-8", "replace")
+    if isinstance(data, str):
+        text = data.strip()
+        if not text:
+            return "", "empty body"
+        return "", "HTML body" if text.startswith("<") else "text body"
+    return "", "non-JSON body"
+
+
+def _retry_after(response: object) -> float:
+    headers = getattr(response, "headers", None) or {}
+    try:
+        raw = headers.get("Retry-After") or headers.get("retry-after")
+        return float(raw) if raw is not None else 1.0
+    except (TypeError, ValueError, AttributeError):
+        return 1.0
+
+
 def translate(exc: BaseException) -> DeliveryError:
+    """Any failure of a slack-sdk call as what the delivery worker should do about it."""
     if isinstance(exc, SlackApiError):
-        status = exc.response.status_code
-        error = str(exc.response.get("error", "") or "")
+        response = exc.response
+        status = _status(response)
+        error, odd_body = _body(response)
+        shown = f"{status}" if status is not None else "?"
+        what = f"slack HTTP {shown} {error or f'({odd_body})'}".rstrip()
         if status == 429 or error == "ratelimited":
-            raw = exc.response.headers.get("Retry-After") or exc.response.headers.get("retry-after")
-            try:
-                wait = float(raw) if raw is not None else 1.0
-            except ValueError:
-                wait = 1.0
+            wait = _retry_after(response)
             return RateLimited(wait, f"slack {error or status}")
-        if status >= 500 or error in TRANSIENT:
-            return TransientFailure(f"slack HTTP {status} {error}")
+        if status is None or status >= 500 or error in TRANSIENT:
+            return TransientFailure(what)
         if error in GONE:
             return ChannelGone(f"slack {error}")
-        return MessageRejected(f"slack HTTP {status} {error}")
+        return MessageRejected(what)
     # Network errors, timeouts, anything unexpected: retry with back-off.
     return TransientFailure(f"{type(exc).__name__}: {exc}")
+
+
+def _oldest(since: datetime | None) -> str | None:
+    """Slack's ``oldest`` for a look-up from ``since``, a minute early for clock skew."""
+    return None if since is None else f"{since.timestamp() - 60:.6f}"
+
+
+def _lookup_error(error: DeliveryError) -> DeliveryError:
+    """A look-up's failure: "the channel is gone" from a history read only means the
+    bot may not read it (``not_in_channel``); the post that follows decides."""
+    if isinstance(error, ChannelGone):
+        return MessageRejected(f"{error} (reading history)")
+    return error
 
 
 def _metadata(key: str) -> dict[str, Any]:
@@ -121,13 +205,22 @@ class SlackTransport:
         return Posted(ts, thread_ts or ts)
 
     async def find_posted(
-        self, channel_id: str, idempotency_key: str, *, thread: StoryThread | None
+        self,
+        channel_id: str,
+        idempotency_key: str,
+        *,
+        thread: StoryThread | None,
+        since: datetime | None = None,
     ) -> Posted | None:
         """Read the thread (or channel) for a message carrying ``idempotency_key``.
 
         A thread lists oldest first, so the post we are unsure about is on its *last*
         page: every page is read, up to ``HISTORY_PAGES`` of them. A channel lists
-        newest first, so it is usually on the first.
+        newest first, so it is usually on the first; ``since`` bounds it (``oldest``).
+
+        Without the history scopes Slack answers ``missing_scope`` (or
+        ``not_in_channel`` for a channel the bot posts to from outside): that is a
+        refusal to look, raised as such, never a sign that the channel is gone.
         """
         cursor: str | None = None
         for _ in range(HISTORY_PAGES):
@@ -146,9 +239,10 @@ class SlackTransport:
                         limit=HISTORY_PAGE,
                         cursor=cursor,
                         include_all_metadata=True,
+                        oldest=_oldest(since),
                     )
             except Exception as exc:
-                raise translate(exc) from exc
+                raise _lookup_error(translate(exc)) from exc
             messages: list[dict[str, Any]] = resp.get("messages", []) or []
             for message in messages:
                 meta = message.get("metadata") or {}

@@ -27,6 +27,13 @@ class AdminKind(StrEnum):
     CHANNEL_GONE = "channel_gone"
     UNHEALTHY = "unhealthy"
     HEALTHY_AGAIN = "healthy_again"
+    LOOKUP_REFUSED = "lookup_refused"
+    THREADS_REFUSED = "threads_refused"
+
+
+ONCE_PER_SUBJECT = frozenset({AdminKind.LOOKUP_REFUSED, AdminKind.THREADS_REFUSED})
+"""Standing conditions of a channel, said once: their key leaves out the time, so the
+second, tenth and hundredth alert that hits the same condition adds nothing."""
 
 
 _SEVERITY = {
@@ -36,6 +43,8 @@ _SEVERITY = {
     AdminKind.CHANNEL_GONE: Severity.HIGH,
     AdminKind.UNHEALTHY: Severity.HIGH,
     AdminKind.HEALTHY_AGAIN: Severity.LOW,
+    AdminKind.LOOKUP_REFUSED: Severity.MEDIUM,
+    AdminKind.THREADS_REFUSED: Severity.MEDIUM,
 }
 
 
@@ -51,8 +60,12 @@ class AdminAlert:
 
     @property
     def key(self) -> str:
-        """Idempotency key: the same event about the same thing at the same time."""
-        raw = "\x1f".join([self.kind.value, self.subject, self.at.isoformat()])
+        """Idempotency key: the same event about the same thing at the same time.
+
+        A standing condition (``ONCE_PER_SUBJECT``) is keyed by its subject alone.
+        """
+        when = "" if self.kind in ONCE_PER_SUBJECT else self.at.isoformat()
+        raw = "\x1f".join([self.kind.value, self.subject, when])
         return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
     @classmethod
@@ -78,6 +91,29 @@ class AdminAlert:
             "paused and its queued alerts dropped. Subscribe again once the bot can post there."
         )
         return cls(AdminKind.CHANNEL_GONE, Severity.HIGH, channel, message, at, reason)
+
+    @classmethod
+    def lookup_refused(cls, channel: str, reason: str, at: datetime) -> AdminAlert:
+        """The platform would not say whether an interrupted post landed in ``channel``."""
+        message = (
+            f"channel {channel}: the bot may not read its history ({reason}), so after an "
+            "interrupted post (an outage, a timeout, a restart) it cannot check whether the "
+            "alert landed. It posts again rather than risk losing it: alerts here are "
+            "delivered at least once, and may appear twice, instead of exactly once. Give the "
+            "bot read access to the channel's history (Slack: the channels:history and "
+            "groups:history scopes; Discord: Read Message History) for exactly-once delivery."
+        )
+        return cls(AdminKind.LOOKUP_REFUSED, Severity.MEDIUM, channel, message, at, reason)
+
+    @classmethod
+    def threads_refused(cls, channel: str, reason: str, at: datetime) -> AdminAlert:
+        """The platform would not open a story thread in ``channel``."""
+        message = (
+            f"channel {channel}: the bot may not open threads there ({reason}); story "
+            "follow-ups are posted in the channel itself. Allow the bot to create public "
+            "threads to keep each story's follow-ups in its own thread."
+        )
+        return cls(AdminKind.THREADS_REFUSED, Severity.MEDIUM, channel, message, at, reason)
 
     @classmethod
     def health(cls, problem: str, message: str, since: datetime, *, over: bool) -> AdminAlert:

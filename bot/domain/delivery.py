@@ -167,6 +167,8 @@ class Delivery:
     uncertain: bool = False
     """A previous attempt started and never reported back (the process died mid-send):
     the message may be on the platform already, so look before sending again."""
+    started_at: datetime | None = None
+    """When the first unresolved attempt began: the look-up searches from there."""
 
     @property
     def idempotency_key(self) -> str:
@@ -187,6 +189,8 @@ class AdminDelivery:
     channel: Channel
     attempts: int
     uncertain: bool = False
+    started_at: datetime | None = None
+    """When the first unresolved attempt began: the look-up searches from there."""
 
     @property
     def idempotency_key(self) -> str:

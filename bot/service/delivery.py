@@ -9,10 +9,16 @@ through its platform's :class:`~bot.ports.ChatTransport` and records the result:
 * rate limited → due again after the platform's ``retry_after`` (not a failure);
 * 5xx / network → retried with doubling back-off; the attempt may have posted, so
   the next one looks before posting (and the platform idempotency key makes a
-  second post a no-op where the platform supports it);
+  second post a no-op where the platform supports it). If the platform refuses
+  that look-up (no history scope or permission, a webhook that cannot be read
+  back) the alert is posted anyway — a possible duplicate beats a certain loss —
+  the row is marked ``lookup_refused`` and the operators are told once per
+  channel that delivery there is at-least-once;
 * channel gone or forbidden → its subscriptions are paused, its queue dropped and
   the operators told, once — never retried forever;
-* a message the platform refuses outright → dropped and logged, the queue moves on.
+* a message the platform refuses outright → dropped and logged, the queue moves on;
+* a thread the platform will not open (no permission) → follow-ups go in the
+  channel, and the operators are told once per channel.
 
 A process that dies mid-send leaves the row leased with ``attempt_started_at``
 set; when the lease expires another worker (or the restarted one) takes it and,
@@ -95,6 +101,9 @@ class DeliveryWorker:
         self._config = config
         self._on_admin = on_admin
         self.sent = 0
+        self._refused_lookups: set[Channel] = set()
+        self._told: set[str] = set()
+        """Keys of standing-condition admin alerts already stored by this worker."""
 
     @property
     def platforms(self) -> list[str]:
@@ -128,10 +137,13 @@ class DeliveryWorker:
                 story = await uow.stories.get(alert.story_id)
             card = story_card(story, alert) if story is not None else None
         key = delivery.idempotency_key
+        refused: str | None = None
         try:
             posted = None
             if delivery.uncertain:
-                posted = await transport.find_posted(delivery.channel.id, key, thread=thread)
+                posted, refused = await self._look(
+                    transport, delivery.channel, key, thread, delivery.started_at
+                )
                 if posted is not None:
                     log.info("delivery %d had landed before the restart: not resent", delivery.id)
             if posted is None:
@@ -145,16 +157,77 @@ class DeliveryWorker:
             log.exception("delivery %d: unexpected error", delivery.id)
             await self._failed(delivery, TransientFailure(f"{type(exc).__name__}: {exc}"))
             return False
-        await self._sent(delivery, posted, thread)
+        await self._sent(delivery, posted, thread, refused)
+        now = self._clock()
+        if refused is not None:
+            await self._tell_once(AdminAlert.lookup_refused(str(delivery.channel), refused, now))
+        if posted.thread_refused is not None:
+            await self._tell_once(
+                AdminAlert.threads_refused(str(delivery.channel), posted.thread_refused, now)
+            )
         if thread is not None and card is not None:
             await self._refresh_card(transport, thread, card)
         return True
 
-    async def _sent(self, delivery: Delivery, posted: Posted, thread: StoryThread | None) -> None:
+    async def _look(
+        self,
+        transport: ChatTransport,
+        channel: Channel,
+        key: str,
+        thread: StoryThread | None,
+        since: datetime | None,
+    ) -> tuple[Posted | None, str | None]:
+        """Did an earlier, unresolved attempt land? (the post found, why we could not tell).
+
+        A platform that cannot answer *now* (5xx, timeout, 429) makes the send wait
+        and look again later. A platform that refuses to answer at all (no history
+        scope or permission, an unknown method, a transport that cannot read back)
+        must not cost the alert: it is posted anyway, since a possible duplicate
+        beats a certain loss, and the refusal is returned so the row is marked.
+        """
+        try:
+            return await transport.find_posted(channel.id, key, thread=thread, since=since), None
+        except (TransientFailure, RateLimited):
+            raise
+        except DeliveryError as exc:
+            reason = str(exc)
+        except Exception as exc:  # an adapter's surprise is a refusal, not a lost alert
+            reason = f"{type(exc).__name__}: {exc}"
+        reason = reason[:200]
+        first = channel not in self._refused_lookups
+        self._refused_lookups.add(channel)
+        (log.warning if first else log.info)(
+            "look-up in %s refused (%s): posting anyway, at-least-once", channel, reason
+        )
+        return None, reason
+
+    async def _tell_once(self, admin: AdminAlert) -> None:
+        """Store an admin alert about a standing condition; its key makes it once per channel."""
+        if admin.key in self._told:
+            return
+        async with self._uow_factory() as uow:
+            await uow.begin_write()
+            fresh = await uow.admin_alerts.add(admin)
+            await uow.commit()
+        self._told.add(admin.key)
+        if fresh:
+            log.warning("%s", admin.message)
+            if self._on_admin is not None:
+                await self._on_admin([admin])
+
+    async def _sent(
+        self,
+        delivery: Delivery,
+        posted: Posted,
+        thread: StoryThread | None,
+        lookup_refused: str | None,
+    ) -> None:
         now = self._clock()
         async with self._uow_factory() as uow:
             await uow.begin_write()
-            await uow.outbox.mark_sent(delivery.id, posted.message_id, now)
+            await uow.outbox.mark_sent(
+                delivery.id, posted.message_id, now, lookup_refused=lookup_refused
+            )
             if thread is None and self._transports[delivery.channel.platform].threads:
                 opened = StoryThread(
                     delivery.channel, delivery.alert.story_id, posted.message_id, posted.thread_id
@@ -168,11 +241,16 @@ class DeliveryWorker:
     async def _refresh_card(
         self, transport: ChatTransport, thread: StoryThread, card: StoryCard
     ) -> None:
-        """Best effort: a card that could not be edited is edited by the next alert."""
+        """Best effort: a card that could not be edited is edited by the next alert.
+
+        Nothing escapes: the alert is already recorded as sent, and a failed edit is
+        one log line with its kind, never a traceback.
+        """
         try:
             await transport.update_card(thread, card)
-        except DeliveryError as exc:
-            log.warning("story card %s in %s not updated: %s", card.story_id, thread.channel, exc)
+        except Exception as exc:
+            kind = str(exc) if isinstance(exc, DeliveryError) else f"{type(exc).__name__}: {exc}"
+            log.warning("story card %s in %s not updated: %s", card.story_id, thread.channel, kind)
 
     async def _failed(self, delivery: Delivery, exc: DeliveryError) -> None:
         now = self._clock()
@@ -308,10 +386,13 @@ class DeliveryWorker:
         transport = self._transports[delivery.channel.platform]
         key = delivery.idempotency_key
         channel_id = delivery.channel.id
+        refused: str | None = None
         try:
             posted = None
             if delivery.uncertain:
-                posted = await transport.find_posted(channel_id, key, thread=None)
+                posted, refused = await self._look(
+                    transport, delivery.channel, key, None, delivery.started_at
+                )
             if posted is None:
                 posted = await transport.post_admin(channel_id, delivery.alert, idempotency_key=key)
         except Exception as exc:
@@ -334,8 +415,14 @@ class DeliveryWorker:
             return False
         async with self._uow_factory() as uow:
             await uow.begin_write()
-            await uow.admin_outbox.mark_sent(delivery.id, posted.message_id, self._clock())
+            await uow.admin_outbox.mark_sent(
+                delivery.id, posted.message_id, self._clock(), lookup_refused=refused
+            )
             await uow.commit()
+        if refused is not None:
+            await self._tell_once(
+                AdminAlert.lookup_refused(str(delivery.channel), refused, self._clock())
+            )
         return True
 
 
