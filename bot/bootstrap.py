@@ -338,7 +338,7 @@ def build_runner(settings: Settings, app: App, *, clock: Clock = utc_now) -> Run
         async def ingest(article: Article) -> None:
             await app.bus.handle(IngestArticle(article, clock()))
 
-        drop = DropFolder(settings.drop_dir, ingest)
+        drop = DropFolder(settings.drop_dir, ingest, quiet_period=settings.drop_quiet_s)
         services.append(DropFolderWatcher(drop, poll_interval=settings.drop_poll_interval_s))
     health = HealthMonitor(
         app.uow_factory,

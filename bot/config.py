@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     drop_poll_interval_s: float = Field(
         default=2.0, gt=0, description="Polling fallback for the drop folder (network mounts)"
     )
+    drop_quiet_s: float = Field(
+        default=30.0,
+        ge=0,
+        description="A drop-folder file found by polling (not announced by inotify "
+        "close-after-write) is read once unchanged this long",
+    )
     feeds_file: Path | None = Field(
         default=None, description="TOML file of feeds ([[feed]] url/name/interval/tags) to add"
     )
