@@ -34,11 +34,12 @@ from typing import Any
 
 from bot.changes.compare import Relation, consistent, refines, relate
 from bot.changes.severity import severity_for
+from bot.changes.speakers import source_key, update_speakers
 from bot.domain.alerts import Alert, AlertType
 from bot.domain.articles import Article
 from bot.domain.claims import Extraction, Figure, Metric, ScopeKind, Statement, Temporal
+from bot.domain.speakers import speaker_key
 from bot.domain.stories import FigureStep, Series, SpeakerRecord, Story, StoryState, series_key
-from bot.extract.speakers import resolve_speaker, speaker_key
 
 # The order in which metrics headline a new story.
 _METRIC_PRIORITY = list(Metric)
@@ -188,7 +189,7 @@ def _source(figure: Figure, article: Article) -> str:
 
 
 def _source_key(name: str, role: str | None, speakers: Mapping[str, SpeakerRecord]) -> str:
-    return resolve_speaker(name, role, speakers) or speaker_key(name)
+    return source_key(name, role, speakers)
 
 
 def _step(figure: Figure, observed: Observed, *, earlier: bool = False) -> FigureStep:
@@ -384,30 +385,8 @@ def open_conflicts(series: Series) -> list[FigureStep]:
 def _update_speakers(
     known: Mapping[str, SpeakerRecord], statements: Iterable[Statement], observed: Observed
 ) -> tuple[dict[str, SpeakerRecord], list[_Draft]]:
-    speakers = dict(known)
-    drafts: list[_Draft] = []
-    for st in statements:
-        if not st.official:
-            continue
-        key = resolve_speaker(st.speaker, st.role, speakers) or speaker_key(st.speaker)
-        record = speakers.get(key)
-        if record is None:
-            speakers[key] = SpeakerRecord(
-                name=st.speaker,
-                role=st.role,
-                aliases=tuple(a for a in st.aliases if a != st.speaker),
-                first_article_id=observed.article.id,
-            )
-            drafts.append(_Draft(AlertType.NEW_STATEMENT, statement=st))
-            continue
-        aliases = tuple(dict.fromkeys((*record.aliases, *st.aliases, st.speaker)))
-        speakers[key] = replace(
-            record,
-            role=record.role or st.role,
-            aliases=tuple(a for a in aliases if a != record.name),
-            statements=record.statements + 1,
-        )
-    return speakers, drafts
+    speakers, first = update_speakers(known, statements, observed.article.id)
+    return speakers, [_Draft(AlertType.NEW_STATEMENT, statement=st) for st in first]
 
 
 # --- rendering -----------------------------------------------------------------------------

@@ -9,6 +9,11 @@ rule elsewhere stay general (no rule names a place, a person or an event).
 from __future__ import annotations
 
 from bot.domain.claims import Metric
+from bot.domain.speaker_words import BODY_WORDS as BODY_WORDS
+from bot.domain.speaker_words import HONORIFICS as HONORIFICS
+from bot.domain.speaker_words import PLACE_BODIES as PLACE_BODIES
+from bot.domain.speaker_words import ROLE_MODIFIERS as ROLE_MODIFIERS
+from bot.domain.speaker_words import ROLE_WORDS as ROLE_WORDS
 
 
 def words(block: str) -> frozenset[str]:
@@ -352,7 +357,7 @@ HOST_CONTEXT = (
     r"registered|vaccinated|tested|screened|welcomed|received|receives|attracts|enrolled)"
 )
 
-# --- speakers --------------------------------------------------------------------------------
+# --- speakers (identity words: bot.domain.speaker_words) --------------------------------------
 
 SPEECH_VERBS: dict[str, str] = {
     "said": "say",
@@ -429,68 +434,6 @@ ATTRIBUTION_ONLY_VERBS = frozenset({"report", "put", "estimate"})
 
 PRONOUNS = frozenset({"he", "she", "it", "they", "we", "i"})
 
-# Words that name an office. Lower-cased; multiword titles are matched token by token.
-ROLE_WORDS = words(
-    """
-    president vice-president prime minister ministers secretary-general secretary general
-    governor governors mayor mayors ambassador envoy director director-general spokesman
-    spokeswoman spokesperson spokespeople spokesmen chief head commander colonel col. gen.
-    lt. captain capt. sergeant sgt. maj. major chairman chairwoman chair ceo king queen
-    prince princess pope senator sen. rep. representative congressman congresswoman lawmaker
-    mp deputy leader premier chancellor coordinator administrator commissioner
-    superintendent inspector sheriff judge prosecutor attorney counsel adviser advisor aide
-    coroner executive founder official officials correspondent reporter editor professor
-    prof. dr. dr emperor sultan emir ayatollah cardinal archbishop bishop marshal admiral
-    undersecretary under-secretary chief-of-staff minister-president speaker councillor
-    councilor officer officers
-    """
-)
-# Offices' modifiers that may sit inside a role phrase ("communications director",
-# "foreign minister", "police chief").
-ROLE_MODIFIERS = words(
-    """
-    foreign interior defence defense health communications deputy senior junior acting
-    former top regional provincial district local state national federal police fire
-    emergency security military army navy finance economy justice home public disaster
-    rescue relief humanitarian county city municipal assistant associate executive
-    press information transport transportation energy education environment agriculture
-    village community camp tribal town school hospital church party union opposition
-    """
-)
-
-HONORIFICS = frozenset(
-    {
-        "mr",
-        "mrs",
-        "ms",
-        "miss",
-        "dr",
-        "sir",
-        "dame",
-        "mr.",
-        "mrs.",
-        "ms.",
-        "dr.",
-        "prof",
-        "prof.",
-        "lord",
-        "lady",
-    }
-)
-
-BODY_WORDS = words(
-    """
-    ministry ministries department agency office council commission committee union
-    observatory organization organisation nations government presidency administration
-    authority army military navy forces service services bureau institute centre center
-    cross crescent guard kremlin pentagon house parliament court embassy company corporation
-    network group party alliance federation association foundation fund bank programme
-    program unicef unhcr who nato un u.n. eu e.u. un's agencies coalition cabinet senate
-    congress assembly directorate command headquarters inc ltd corp railways airlines
-    airline police
-    """
-)
-
 # Speakers that are not officials: an alert must never be raised for them.
 UNNAMED_HEADS = words(
     """
@@ -521,20 +464,6 @@ GROUP_PLURAL_HEADS = words(
     officials sources residents witnesses survivors relatives activists analysts diplomats
     observers experts doctors medics rescuers workers villagers neighbours neighbors officers
     members forces fighters rebels militants authorities police media people troops soldiers
-    """
-)
-
-# Countries and capitals often used as speakers ("Moscow claims", "Turkey has urged"):
-# bodies, never persons, so "he" never resolves to them.
-PLACE_BODIES = words(
-    """
-    turkey syria russia iran iraq israel ukraine china japan india pakistan afghanistan
-    greece france germany britain italy spain egypt libya lebanon jordan yemen
-    saudi qatar washington moscow ankara damascus beijing tehran kyiv kiev london paris berlin
-    brussels tokyo delhi islamabad kabul cairo baghdad jerusalem seoul pyongyang manila
-    jakarta bangkok canberra ottawa athens rome madrid america europe nigeria kenya ethiopia
-    sudan somalia mexico brazil peru chile colombia venezuela indonesia philippines
-    bangladesh nepal myanmar vietnam korea australia canada
     """
 )
 
