@@ -119,18 +119,26 @@ def _status(response: object) -> int | None:
 
 
 def _body(response: object) -> tuple[str, str]:
-    """(Slack's ``error`` code, or "" ; what kind of body came instead of Slack's JSON)."""
+    """(Slack's ``error`` code or ""; what kind of body came instead of Slack's JSON)."""
     data = getattr(response, "data", None)
-    if isinstance(data, Mapping):
-        return str(data.get("error", "") or ""), ""
+    if isinstance(data, Mapping) and data:
+        error = str(data.get("error", "") or "")
+        return error, "" if error else "JSON without an error code"
     if isinstance(data, bytes):
         data = data.decode("utf-8", "replace")
-    if isinstance(data, str):
-        text = data.strip()
-        if not text:
-            return "", "empty body"
-        return "", "HTML body" if text.startswith("<") else "text body"
-    return "", "non-JSON body"
+    if isinstance(data, str) and data.strip():
+        return "", "HTML body" if data.strip().startswith("<") else "text body"
+    # Nothing read: slack-sdk gives an empty dict for a body that is not JSON.
+    headers = getattr(response, "headers", None)
+    try:
+        content_type = str(headers.get("Content-Type", "")) if headers is not None else ""
+    except AttributeError:
+        content_type = ""
+    if "html" in content_type:
+        return "", "HTML body"
+    if content_type.startswith("text/"):
+        return "", "text body"
+    return "", "empty or non-JSON body"
 
 
 def _retry_after(response: object) -> float:

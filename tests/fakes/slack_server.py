@@ -61,6 +61,10 @@ HOST = "127.0.0.1"
 _POLL_INTERVAL = 0.01
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{1,20}$")
 _FORM = "application/x-www-form-urlencoded"
+SCOPES = "chat:write,commands,files:write,users:read,channels:read,incoming-webhook"
+HISTORY_METHODS = frozenset({"conversations.history", "conversations.replies"})
+OutageBody = Literal["json", "html", "empty", "text"]
+"""What an outage answers with: Slack's JSON error, or a proxy's HTML page, nothing, text."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -460,6 +464,9 @@ class FakeSlack:
         self._rate_limit_retry_after = 1
         self._outage_until = 0.0
         self._outage_status = 503
+        self._outage_body: OutageBody = "json"
+        self._outage_lands = False
+        self._history_refusal: str | None = None
         self._socket_numbers = itertools.count(1)
         self._issued_sockets: set[int] = set()
         self._connections: list[_SocketConnection] = []
@@ -622,17 +629,43 @@ class FakeSlack:
             self._rate_limit_left = count
             self._rate_limit_retry_after = int(retry_after)
 
-    def outage(self, seconds: float, status: int = 503) -> None:
-        """Answer write calls with ``status`` for the next ``seconds``."""
+    def outage(
+        self,
+        seconds: float,
+        status: int = 503,
+        *,
+        body: OutageBody = "json",
+        lands: bool = False,
+    ) -> None:
+        """Answer write calls with ``status`` for the next ``seconds``.
+
+        ``body`` is what comes with it: Slack's JSON error, or what a proxy or load
+        balancer in front of Slack sends instead (an HTML error page, an empty body,
+        plain text). ``lands``: ``chat.postMessage`` is carried out all the same and
+        only its answer is the error (a gateway that timed out on a backend that
+        went on), so the client cannot know that its message is in the channel.
+        """
         with self._lock:
             self._outage_until = time.monotonic() + seconds
             self._outage_status = status
+            self._outage_body = body
+            self._outage_lands = lands
+
+    def refuse_history(self, error: str | None = "missing_scope") -> None:
+        """``conversations.history`` / ``conversations.replies`` fail as Slack fails them
+        for an app that may post but not read: ``missing_scope`` (no
+        ``channels:history``/``groups:history``), ``not_in_channel`` (posting from
+        outside with ``chat:write.public``), or ``unknown_method`` (a Slack-compatible
+        server without the method). ``None`` answers them again."""
+        with self._lock:
+            self._history_refusal = error
 
     def clear_faults(self) -> None:
-        """End any pending rate limit or outage."""
+        """End any pending rate limit, outage or history refusal."""
         with self._lock:
             self._rate_limit_left = 0
             self._outage_until = 0.0
+            self._history_refusal = None
 
     def archive_channel(self, channel: str) -> None:
         """Writes to the channel now fail with ``is_archived``."""
@@ -1000,11 +1033,37 @@ class FakeSlack:
                 retry_after = {"Retry-After": str(self._rate_limit_retry_after)}
                 return _Fault(429, "ratelimited", retry_after)
             if time.monotonic() < self._outage_until:
-                return _Fault(self._outage_status, "service_unavailable", {})
+                return _Fault(
+                    self._outage_status,
+                    "service_unavailable",
+                    {},
+                    self._outage_body,
+                    self._outage_lands and method == "chat.postMessage",
+                )
         return None
 
     def _fault_response(self, method: str, fault: _Fault) -> web.Response:
         self._record(method, fault.status)
+        shape = fault.body if fault.status != 429 else "json"
+        if shape == "html":
+            page = f"<html><body><h1>{fault.status} Service Unavailable</h1></body></html>"
+            return web.Response(
+                text=page, status=fault.status, content_type="text/html", headers=fault.headers
+            )
+        if shape == "text":
+            return web.Response(
+                text="upstream connect error or disconnect/reset before headers",
+                status=fault.status,
+                content_type="text/plain",
+                headers=fault.headers,
+            )
+        if shape == "empty":
+            return web.Response(
+                body=b"",
+                status=fault.status,
+                content_type="application/json",
+                headers=fault.headers,
+            )
         body = {"ok": False, "error": fault.error}
         return web.json_response(body, status=fault.status, headers=fault.headers)
 
@@ -1025,8 +1084,21 @@ class FakeSlack:
         fault = self._take_fault(method)
         if fault is not None:
             with self._lock:
+                if fault.lands:
+                    with contextlib.suppress(_ApiError):
+                        handler(params)
                 self._calls.append(ApiCall(method, params, fault.status, fault.error, time.time()))
             return self._fault_response(method, fault)
+        if method in HISTORY_METHODS:
+            with self._lock:
+                refusal = self._history_refusal
+            if refusal == "unknown_method":
+                return self._api_answer(method, params, {"ok": False, "error": refusal})
+            if refusal is not None:
+                body = {"ok": False, "error": refusal}
+                if refusal == "missing_scope":
+                    body |= {"needed": "channels:history,groups:history", "provided": SCOPES}
+                return self._api_answer(method, params, body)
         with self._lock:
             try:
                 body = handler(params)
@@ -1052,8 +1124,7 @@ class FakeSlack:
         with self._lock:
             self._calls.append(ApiCall(method, params, 200, error, time.time()))
         self._record(method, 200)
-        scopes = "chat:write,commands,files:write,users:read,channels:read,incoming-webhook"
-        return web.json_response(body, headers={"x-oauth-scopes": scopes})
+        return web.json_response(body, headers={"x-oauth-scopes": SCOPES})
 
     async def _handle_upload(self, request: web.Request) -> web.StreamResponse:
         """The upload URL: slack-sdk POSTs the raw bytes; a multipart body is accepted too."""
@@ -1460,6 +1531,9 @@ class FakeSlack:
             raise _ApiError("channel_not_found")
         with_meta = bool(_as_bool(params.get("include_all_metadata")))
         found = list(reversed(self._messages[channel.id]))
+        oldest = params.get("oldest")
+        if oldest:
+            found = [m for m in found if float(m.ts) > float(oldest)]
         return self._page(found, params, with_meta)
 
     def _replies(self, params: Json) -> Json:
@@ -1549,11 +1623,14 @@ class FakeSlack:
 
 
 class _Fault(NamedTuple):
-    """An injected failure: HTTP status, Slack error code, extra headers."""
+    """An injected failure: HTTP status, Slack error code, extra headers, the body's shape,
+    and whether the call is carried out all the same (only its answer fails)."""
 
     status: int
     error: str
     headers: dict[str, str]
+    body: OutageBody = "json"
+    lands: bool = False
 
 
 class _ApiError(Exception):
