@@ -404,8 +404,12 @@ class FakeDiscord:
         channels: Sequence[str] = ("alerts", "general"),
         ack_deadline: float | None = 3.0,
         heartbeat_interval_ms: int = 41250,
+        nonce_window: float | None = 300.0,
     ) -> None:
+        """``nonce_window``: seconds for which a repeated ``enforce_nonce`` post gets the
+        earlier message back (Discord: "a few minutes"); ``None`` for ever."""
         self._ids = _Snowflakes()
+        self.nonce_window = nonce_window
         self._lock = threading.RLock()
         self.token = "fake." + secrets.token_urlsafe(24)
         self.application_id = self._ids.next()
@@ -436,6 +440,10 @@ class FakeDiscord:
         self._retry_after = 0.5
         self._outage_until = 0.0
         self._outage_status = 503
+        self._outage_html = False
+        self._outage_lands = False
+        self._history_forbidden: set[str] = set()
+        self._threads_refused: dict[str, int] = {}
         self._connections: list[_Connection] = []
         self._sessions: dict[str, _Session] = {}
         self.identify_count = 0
@@ -548,11 +556,29 @@ class FakeDiscord:
             self._rate_limited = count
             self._retry_after = retry_after
 
-    def outage(self, seconds: float, status: int = 503) -> None:
-        """For ``seconds``, message/thread/webhook writes answer ``status`` with a JSON error."""
+    def outage(
+        self, seconds: float, status: int = 503, *, html: bool = False, lands: bool = False
+    ) -> None:
+        """For ``seconds``, message/thread/webhook writes answer ``status`` with a JSON error
+        (``html``: a proxy's HTML page). ``lands``: a channel message POST is stored all the
+        same and only its answer is the error, so the client cannot know it was posted."""
         with self._lock:
             self._outage_until = time.monotonic() + seconds
             self._outage_status = status
+            self._outage_html = html
+            self._outage_lands = lands
+
+    def forbid_history(self, channel_id: str | int) -> None:
+        """Reading the channel's (and its threads') messages answers 403 Missing Access, as for
+        a bot that may post but not read; posting still works."""
+        with self._lock:
+            self._history_forbidden.add(str(channel_id))
+
+    def refuse_threads(self, channel_id: str | int, status: int = 403) -> None:
+        """Opening a thread in the channel answers 403 Missing Permissions (or 404 Unknown
+        Channel), as for a bot without Create Public Threads; posting still works."""
+        with self._lock:
+            self._threads_refused[str(channel_id)] = status
 
     def delete_channel(self, channel_id: str | int, *, notify: bool = False) -> None:
         """Requests to the channel answer 404 Unknown Channel (its webhook: Unknown Webhook).
@@ -574,6 +600,8 @@ class FakeDiscord:
         with self._lock:
             self._deleted.discard(str(channel_id))
             self._forbidden.discard(str(channel_id))
+            self._history_forbidden.discard(str(channel_id))
+            self._threads_refused.pop(str(channel_id), None)
 
     def drop_connections(self, code: int = 4000) -> None:
         """Close every gateway connection (discord.py then RESUMEs); does not wait."""
@@ -923,7 +951,9 @@ class FakeDiscord:
             "description": att["description"],
         }
 
-    def _message_json(self, rec: MessageRecord) -> JSON:
+    def _message_json(self, rec: MessageRecord, *, listed: bool = False) -> JSON:
+        """A message as Discord shows it; ``listed`` (a history read) has no nonce: Discord
+        echoes a nonce in the answer to the post and the gateway event, it does not keep it."""
         data: JSON = {
             "id": rec.id,
             "channel_id": rec.channel_id,
@@ -950,7 +980,7 @@ class FakeDiscord:
             data["webhook_id"] = rec.webhook_id
         if rec.interaction_id:
             data["application_id"] = self.application_id
-        if "nonce" in rec.payload:
+        if "nonce" in rec.payload and not listed:
             data["nonce"] = rec.payload["nonce"]
         return data
 
@@ -1121,6 +1151,11 @@ class FakeDiscord:
         """The injected failure for a request to ``channel_id``, if any (under the lock)."""
         if transient:
             if time.monotonic() < self._outage_until:
+                if self._outage_html:
+                    page = f"<html><body><h1>{self._outage_status} Bad Gateway</h1></body></html>"
+                    return web.Response(
+                        text=page, status=self._outage_status, content_type="text/html"
+                    )
                 return _error(self._outage_status, "Service Unavailable (fake outage)")
             if self._rate_limited > 0:
                 self._rate_limited -= 1
@@ -1239,6 +1274,9 @@ class FakeDiscord:
             fault = self._fault(cid, transient=False)
             if fault is not None:
                 return fault
+            thread = self._threads.get(cid)
+            if {cid, thread.parent_id if thread else cid} & self._history_forbidden:
+                return _error(403, "Missing Access", 50001)
             found = [self._messages[m] for m in self._listed.get(cid, [])]
             found = [m for m in found if not m.deleted]
             if before:
@@ -1247,24 +1285,31 @@ class FakeDiscord:
                 found = [m for m in found if int(m.id) > int(after)][:limit]
             else:
                 found = found[-limit:]
-            return _json([self._message_json(m) for m in reversed(found)])
+            return _json([self._message_json(m, listed=True) for m in reversed(found)])
 
     async def _post_message(self, request: web.Request) -> web.Response:
         cid = request.match_info["channel"]
         payload, uploads = await _read_body(request)
         with self._lock:
             fault = self._fault(cid)
-            if fault is not None:
+            if fault is not None and not (self._outage_lands and fault.status >= 500):
                 return fault
             nonce = payload.get("nonce")
             if payload.get("enforce_nonce") and nonce is not None:
                 # Real Discord: the same author's repeated nonce (within minutes) gets
                 # the message it already created, not a second one.
+                window = self.nonce_window
                 for earlier in self._messages.values():
-                    if earlier.channel_id == cid and earlier.payload.get("nonce") == nonce:
+                    if (
+                        earlier.channel_id == cid
+                        and earlier.payload.get("nonce") == nonce
+                        and (window is None or time.monotonic() - earlier.received_at <= window)
+                    ):
                         self.nonce_hits += 1
-                        return _json(self._message_json(earlier))
+                        return fault or _json(self._message_json(earlier))
             rec = self._new_message(cid, payload, uploads, author=self._bot_user())
+            if fault is not None:
+                return fault  # stored, but the answer is the outage's
             body = self._message_json(rec)
             hold = 0.0
             if self._holds_left > 0:
@@ -1321,6 +1366,11 @@ class FakeDiscord:
             fault = self._fault(cid)
             if fault is not None:
                 return fault
+            refused = self._threads_refused.get(cid)
+            if refused == 404:
+                return _error(404, "Unknown Channel", 10003)
+            if refused is not None:
+                return _error(refused, "Missing Permissions", 50013)
             if mid is not None:
                 found = self._channel_message(request)
                 if isinstance(found, web.Response):
