@@ -33,7 +33,9 @@ class Settings(BaseSettings):
         default=72.0, gt=0, description="How far apart in time an article and a story may be"
     )
     conflict_window_minutes: float = Field(
-        default=60.0, ge=0, description="Two dated reports this close are 'at the same time'"
+        default=1440.0,
+        ge=0,
+        description="Two dated reports this close are 'at the same time' (news is dated by day)",
     )
 
     # --- running: feeds, fetching, drop folder -------------------------------------

@@ -236,23 +236,61 @@ def test_a_lower_new_value_from_another_source_is_a_conflict() -> None:
     assert alerts[0].conflict_with == "Health Ministry"
 
 
-def test_concurrent_reports_from_two_named_sources_conflict_rather_than_rise() -> None:
+def test_concurrent_reports_that_cannot_both_hold_conflict_and_a_new_peak_still_rises() -> None:
+    # Two sources the same day, 22 and 29, neither framed as an update: the desk must hear
+    # both that the toll is now 29 and that the ministry's 22 disagrees with it.
     desk = Desk()
     desk.read(fig(22, by="Ministry"), at=T0)
     alerts = desk.read(fig(29, by="Observatory"), at=T0 + timedelta(minutes=20))
-    assert types(alerts) == [AlertType.FIGURE_CONFLICT]
-    # The same claim framed as an update ("the toll rose to 29") is a rise.
+    assert types(alerts) == [AlertType.FIGURE_RISE, AlertType.FIGURE_CONFLICT]
+    assert (alerts[1].value, alerts[1].previous, alerts[1].conflict_with) == (29, 22, "Ministry")
+    # The same claim framed as an update ("the toll rose to 29") is only a rise.
     desk2 = Desk()
     desk2.read(fig(22, by="Ministry"), at=T0)
     assert types(
         desk2.read(fig(29, by="Observatory", update=True), at=T0 + timedelta(minutes=20))
     ) == [AlertType.FIGURE_RISE]
-    # Hours later it is a rise too.
+    # More than a day later it is news moving on.
     desk3 = Desk()
     desk3.read(fig(22, by="Ministry"), at=T0)
-    assert types(desk3.read(fig(29, by="Observatory"), at=T0 + timedelta(hours=5))) == [
+    assert types(desk3.read(fig(29, by="Observatory"), at=T0 + timedelta(hours=30))) == [
         AlertType.FIGURE_RISE
     ]
+    # Values whose hedges overlap ("at least 22" and 29) can both hold: no conflict.
+    desk4 = Desk()
+    desk4.read(fig(22, q=Qualifier.AT_LEAST, by="Ministry"), at=T0)
+    assert types(desk4.read(fig(29, by="Observatory"), at=T0 + timedelta(hours=2))) == [
+        AlertType.FIGURE_RISE
+    ]
+
+
+def test_a_value_below_the_peak_is_not_a_rise_even_after_a_revision_down() -> None:
+    # "revised down from an earlier 248" to 217: a later 225 is above the current value but
+    # below what was already reported; a toll is news only above its peak.
+    desk = Desk()
+    desk.read(fig(217, q=Qualifier.AT_LEAST), fig(248, temporal=Temporal.EARLIER))
+    assert desk.read(fig(225), at=T0 + timedelta(days=2)) == []
+    rise = desk.read(fig(250, q=Qualifier.AT_LEAST), at=T0 + timedelta(days=4))
+    assert types(rise) == [AlertType.FIGURE_RISE]
+    assert (rise[0].previous, rise[0].value) == (248, 250)
+
+
+def test_the_highest_value_of_an_article_is_its_value_for_the_series() -> None:
+    desk = Desk()
+    desk.read(fig(40))
+    alerts = desk.read(
+        fig(44, "At least 44 people died, officials said.", q=Qualifier.AT_LEAST),
+        fig(52, "Later the toll reached 52.", update=True),
+        at=T0 + timedelta(days=1, hours=2),
+    )
+    assert types(alerts) == [AlertType.FIGURE_RISE]
+    assert (alerts[0].previous, alerts[0].value) == (40, 52)
+
+
+def test_a_lower_value_from_another_source_days_later_is_stale_not_a_conflict() -> None:
+    desk = Desk()
+    desk.read(fig(500, q=Qualifier.MORE_THAN, by="Ministry"), at=T0)
+    assert desk.read(fig(413, by="Radio"), at=T0 + timedelta(days=3)) == []
 
 
 def test_forecasts_and_other_events_are_never_compared() -> None:
@@ -309,7 +347,9 @@ def test_revision_with_changed_claims_alerts_and_cosmetic_edit_does_not() -> Non
     desk = Desk()
     first = Extraction((fig(22),))
     desk.read(*first.figures)
-    article = Article.create(title="t", text="29 killed", url="https://news.example/x")
+    article = Article.create(
+        title="t", text="29 killed", outlet="Wire", url="https://news.example/x"
+    )
     observed = Observed(article, T0 + timedelta(hours=3), True)
     assert detect_revision(desk.story, observed, first, Extraction((fig(22),))).alerts == ()
     changes = detect_revision(desk.story, observed, first, Extraction((fig(29),)))
@@ -386,10 +426,11 @@ def test_a_contrasted_count_elsewhere_in_the_article_is_a_conflict() -> None:
     assert types(alerts) == [AlertType.NEW_STORY, AlertType.FIGURE_CONFLICT]
 
 
-def test_a_named_source_topping_an_outlet_s_own_figure_is_a_rise() -> None:
-    # Only two *named* sources speaking at once can conflict; an outlet's unattributed
-    # figure followed 20 minutes later by a ministry's higher one is news moving on.
+def test_an_outlet_s_own_figure_and_a_named_source_the_same_day_can_conflict() -> None:
+    # An outlet stating 225 in its own voice and a ministry's 230 twenty minutes later
+    # cannot both hold: who says it does not matter, only that two sources disagree.
     desk = Desk()
-    desk.read(fig(22), outlet="Daily", at=T0)
-    alerts = desk.read(fig(29, by="Ministry"), outlet="Wire", at=T0 + timedelta(minutes=20))
-    assert types(alerts) == [AlertType.FIGURE_RISE]
+    desk.read(fig(225), outlet="Daily", at=T0)
+    alerts = desk.read(fig(230, by="Ministry"), outlet="Wire", at=T0 + timedelta(minutes=20))
+    assert types(alerts) == [AlertType.FIGURE_RISE, AlertType.FIGURE_CONFLICT]
+    assert alerts[1].conflict_with == "Daily"

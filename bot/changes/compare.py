@@ -45,3 +45,13 @@ def consistent(a: Quantity, b: Quantity) -> bool:
 def refines(a: Quantity, b: Quantity) -> bool:
     """True when precise ``a`` pins down vague ``b`` (33 after "dozens")."""
     return b.is_vague and not a.is_vague
+
+
+def compatible(a: Quantity, b: Quantity) -> bool:
+    """Can both statements hold at once? ("at least 22" and "29" can; "225" and "230" cannot.)
+
+    Two reports conflict only when the ranges their qualifiers admit do not meet.
+    """
+    a_lo, a_hi = a.interval()
+    b_lo, b_hi = b.interval()
+    return a_lo <= b_hi and b_lo <= a_hi
