@@ -125,6 +125,9 @@ _STORAGE_ERRORS: tuple[type[BaseException], ...] = (
 class DropFolderError(OSError):
     """The drop folder cannot be used as configured (not a folder, a sub-folder is a link)."""
 
+    def __str__(self) -> str:
+        return str(self.strerror)
+
 
 class DropStatus(StrEnum):
     """What happened to a dropped file."""
@@ -475,7 +478,7 @@ class DropFolder:
         self._complete: dict[str, _Snapshot] = {}
         self._ingest_failures: dict[str, tuple[_Snapshot, int]] = {}
         self._outage: _Outage | None = None
-        self._folder_problem: str | None = None
+        self._folder_problems: dict[str, str] = {}
 
     def close(self) -> None:
         """Let go of the folder's handles (also done when the object is collected)."""
@@ -818,7 +821,7 @@ class DropFolder:
             self._cannot_move(shown, folder, exc)
             why = f"move failed: {exc}"
             return DropOutcome(path, DropStatus.RETRY, read, f"{reason} ({why})" if reason else why)
-        self._folder_problem = None
+        self._folder_problems.pop(folder, None)
         self._seen.pop(name, None)
         self._complete.pop(name, None)
         moved_to = self.root / folder / target
@@ -853,10 +856,10 @@ class DropFolder:
     def _cannot_move(self, shown: str, folder: str, exc: OSError) -> None:
         """Log a move that failed: in full once, then only when the problem changes."""
         problem = f"{type(exc).__name__}: {exc}"
-        if problem == self._folder_problem:
+        if self._folder_problems.get(folder) == problem:
             log.debug("cannot move %s to %s/: %s", shown, folder, problem)
             return
-        self._folder_problem = problem
+        self._folder_problems[folder] = problem
         log.error(
             "cannot move %s to %s/: %s; files stay in place and are retried", shown, folder, exc
         )
