@@ -71,8 +71,18 @@ class StoryRepository(Protocol):
 
     async def exists(self, story_id: str) -> bool: ...
 
-    async def candidates(self, *, around: datetime, window: timedelta, limit: int) -> list[Story]:
-        """Stories whose articles span a time within ``window`` of ``around``, newest first."""
+    async def candidates(
+        self,
+        *,
+        around: datetime,
+        window: timedelta,
+        limit: int,
+        keys: Sequence[str] = (),
+        key_window: timedelta | None = None,
+    ) -> list[Story]:
+        """Stories whose articles span a time within ``window`` of ``around``, newest
+        first; and those indexed under any of ``keys`` (event signature keys) within
+        ``key_window`` of ``around``, most keys in common first."""
 
     async def save(self, story: Story) -> None:
         """Insert or update."""
@@ -462,7 +472,9 @@ class ChatTransport(Protocol):
 
         ``idempotency_key`` identifies this delivery on the platform (Discord's
         nonce, Slack's message metadata) so that a retry cannot post it twice.
-        A top-level post on a threading platform opens the story's thread.
+        A top-level post on a threading platform opens the story's thread; a
+        ``thread`` without a thread id may be opened under its root now (the
+        returned ``thread_id`` says so).
         """
 
     async def find_posted(

@@ -140,3 +140,25 @@ async def test_a_refused_thread_is_remembered_per_channel_and_follow_ups_go_in_i
         card=None,
     )
     assert other.thread_id is not None and other.thread_refused is None
+
+
+async def test_a_story_root_without_a_thread_gets_one_at_its_next_alert(
+    fake: FakeDiscord, transport: DiscordTransport
+) -> None:
+    """A root found by a look-up (its answer was lost, so no thread was opened) or whose
+    thread failed with a 5xx: the next alert opens the thread under it, not a new root."""
+    channel = fake.channel_ids["alerts"]
+    fake.outage(30, status=503, lands=True)
+    with pytest.raises(TransientFailure):
+        await transport.post_alert(
+            channel, alert(n=1), thread=None, idempotency_key="cw1-root", card=None
+        )
+    fake.outage(0)
+    found = await transport.find_posted(channel, "cw1-root", thread=None, since=None)
+    assert found is not None and found.thread_id is None
+    rootless = StoryThread(Channel("discord", channel), "s1", found.message_id, None)
+    follow = await transport.post_alert(
+        channel, alert(n=2), thread=rootless, idempotency_key="cw2-k", card=None
+    )
+    assert follow.thread_id == found.message_id  # a thread from a message has its id
+    assert ours(fake, channel) == ["cw1-root"] and ours(fake, found.message_id) == ["cw2-k"]

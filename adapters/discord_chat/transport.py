@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import aiohttp
@@ -131,16 +132,32 @@ class DiscordTransport:
         card: StoryCard | None,
     ) -> Posted:
         embed = alert_embed(alert)
+        if thread is not None and thread.thread_id is None:
+            # The story's first message has no thread yet (refused, failed, or found by
+            # a look-up): open it under that message now, unless the channel refuses.
+            root = await self._root(channel_id, thread.root_message_id)
+            opened, refused = await self._open_thread(channel_id, root, alert)
+            if opened is None:
+                sent = await self._send(channel_id, embed, idempotency_key)
+                return Posted(str(sent.id), None, refused)
+            thread = replace(thread, thread_id=opened)
         if thread is not None and thread.thread_id is not None:
             sent = await self._send(thread.thread_id, embed, idempotency_key)
             return Posted(str(sent.id), thread.thread_id)
         sent = await self._send(channel_id, embed, idempotency_key)
-        if thread is not None:
-            # The story has a first message but no thread (Discord refused one): its
-            # follow-ups stay in the channel, and no thread is hung on each of them.
-            return Posted(str(sent.id))
         opened, refused = await self._open_thread(channel_id, sent, alert)
         return Posted(str(sent.id), opened, refused)
+
+    async def _root(self, channel_id: str, message_id: str) -> discord.PartialMessage | None:
+        try:
+            channel = await self._channel(int(channel_id))
+        except DeliveryError:
+            raise
+        except Exception as exc:
+            raise translate(exc) from exc
+        if not isinstance(channel, discord.TextChannel):
+            return None
+        return channel.get_partial_message(int(message_id))
 
     async def _send(self, channel_id: str, embed: discord.Embed, key: str) -> discord.Message:
         """Post ``embed`` with ``key`` as its nonce and at its footer's end, mentions off;
@@ -156,16 +173,19 @@ class DiscordTransport:
             raise translate(exc) from exc
 
     async def _open_thread(
-        self, channel_id: str, message: discord.Message, alert: Alert
+        self, channel_id: str, message: discord.PartialMessage | None, alert: Alert
     ) -> tuple[str | None, str | None]:
         """The story's thread under its first message: (thread id, why Discord refused one).
 
         A refusal (403, 404, any other 4xx) is remembered for the channel, so the next
-        stories there do not ask again; a 5xx or a timeout costs only this story's thread.
+        stories there do not ask again; after a 5xx or a timeout the story's next alert
+        asks again.
         """
         refused = self._no_threads.get(channel_id)
         if refused is not None and time.monotonic() - refused[0] < THREAD_RETRY_AFTER:
             return None, refused[1]
+        if message is None:
+            return None, None
         name = clip(one_line(f"{alert.story_id} · {alert.story_title}"), 100)
         try:
             thread = await message.create_thread(name=name)

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from bot.clock import Clock, utc_now
@@ -228,11 +228,19 @@ class DeliveryWorker:
             await uow.outbox.mark_sent(
                 delivery.id, posted.message_id, now, lookup_refused=lookup_refused
             )
-            if thread is None and self._transports[delivery.channel.platform].threads:
-                opened = StoryThread(
-                    delivery.channel, delivery.alert.story_id, posted.message_id, posted.thread_id
-                )
-                await uow.outbox.save_thread(opened, now)
+            if self._transports[delivery.channel.platform].threads:
+                if thread is None:
+                    # The story's first message here: it is the story's root.
+                    opened = StoryThread(
+                        delivery.channel,
+                        delivery.alert.story_id,
+                        posted.message_id,
+                        posted.thread_id,
+                    )
+                    await uow.outbox.save_thread(opened, now)
+                elif thread.thread_id is None and posted.thread_id is not None:
+                    # A thread opened late under the existing root (see ChatTransport).
+                    await uow.outbox.save_thread(replace(thread, thread_id=posted.thread_id), now)
             await uow.commit()
         self.sent += 1
         if self._metrics is not None:
