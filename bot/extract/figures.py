@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from bot.domain.claims import Metric, Quantity, Scope, ScopeKind, Temporal
@@ -510,183 +511,331 @@ def figures_in_sentence(sentence: str, low: str | None = None) -> list[SentenceF
     return out
 
 
+@dataclass(slots=True)
+class _Reading:
+    """One number being read: what the rules have established about it so far."""
+
+    sentence: str
+    span: NumberSpan
+    np: _NP
+    left: str
+    """Up to 120 characters before the number."""
+    prev: list[str]
+    """The last four words before the number, lower-cased."""
+    previous: list[SentenceFigure]
+    """Figures already read in this sentence (for coordination: "…, up from 9")."""
+    metric: Metric | None = None
+    trigger_end: int = 0
+    subject: str = ""
+    group: str = ""
+    chain: set[str] = field(default_factory=set)
+    earlier: bool = False
+    toll: re.Match[str] | None = None
+    rejected: bool = False
+
+    @property
+    def near(self) -> str:
+        return self.left[-40:]
+
+    @property
+    def status(self) -> str:
+        return self.np.status
+
+
+_ReadRule = Callable[[_Reading], bool]
+"""A rule reads the number's context; True when it decided (set the metric or rejected)."""
+
+
 def _figure_for(
     sentence: str, span: NumberSpan, previous: list[SentenceFigure]
 ) -> SentenceFigure | None:
+    """The figure a number states, if any: the first trigger rule that links it to a metric,
+    then the follow-up rules, then the figure's frame (time, scope, update)."""
+    r = _reading(sentence, span, previous)
+    if r is None:
+        return None
+    for rule in _TRIGGER_RULES:
+        if rule(r):
+            break
+    for rule in _FOLLOW_UP_RULES:
+        if r.rejected:
+            return None
+        rule(r)
+    if r.rejected or r.metric is None or not _acceptable(r):
+        return None
+    return _framed(r)
+
+
+def _reading(sentence: str, span: NumberSpan, previous: list[SentenceFigure]) -> _Reading | None:
+    """Start reading a number; None when its shape or context rules out a count of people."""
     np = _noun_phrase(sentence, span.end)
     if np.status == "reject":
         return None
-    left = sentence[max(0, span.start - 120) : span.start]
     prev = _prev_words(sentence, span.start, 4)
     if span.is_year and (
         not prev or prev[-1] in _YEAR_PREPOSITIONS or sentence[span.end : span.end + 1] in ",."
     ):
-        return None
-    near = left[-40:]
-    if _HOST_LEFT.search(near):
-        return None
+        return None  # "in 2015", "2015," : a year, not a count
+    left = sentence[max(0, span.start - 120) : span.start]
+    if _HOST_LEFT.search(left[-40:]):
+        return None  # "home to 3 million": a population, not an impact
     low_left = left.lower()
-    metric: Metric | None = None
-    trigger_end = np.end
-    framed = False
-    chain: set[str] = set()
-    subject, group = np.subject, np.group
-    earlier = False
-
     toll = _TOLL_LEFT.search(left) if ("toll" in low_left or "tally" in low_left) else None
-    number_of = _NUMBER_OF_LEFT.search(left) if toll is None and "number of" in low_left else None
-    if np.noun_metric is not None and np.status == "person":
-        metric = np.noun_metric
-    elif toll is not None and not re.search(r"\d", toll.group("gap") or ""):
-        metric = TOLL_METRICS.get((toll.group("kind") or "death").lower(), Metric.KILLED)
-    elif number_of is not None and not re.search(r"\d", number_of.group("gap") or ""):
-        trig = number_of.group("trig").lower()
-        metric = STATE_TRIGGERS.get(trig) or METRIC_NOUNS.get(trig)
-        if trig in ("dead", "victims", "casualties", "fatalities", "deaths"):
-            metric = Metric.KILLED
-        if trig == "people":
-            st = _state_after(number_of.group("gap") + " ", 0)
-            metric = st[0]
-        what = number_of.group("what").strip()
-        if not subject and what:
-            head = what.split()[-1].lower()
-            if head in SUBJECT_GROUPS:
-                subject, group = what, SUBJECT_GROUPS[head]
-        elif not subject and trig == "people":
-            subject, group = "people", "people"
-    elif (
-        prev
-        and prev[-1] in ACTIVE_TRIGGERS
-        and not (
-            len(prev) >= 2
-            and prev[-2] in ("not", "never", "n't", "to", "be", "been", "was", "were", "is", "are")
-        )
-    ):
-        if np.status in ("person", "none") or (
-            np.status == "unknown" and ACTIVE_TRIGGERS[prev[-1]] in PERSON_ONLY_METRICS
-        ):
-            metric = ACTIVE_TRIGGERS[prev[-1]]
-    elif prev and prev[-1] in ("forced", "forcing", "forces", "force"):
-        after = sentence[np.end : np.end + 40]
-        if re.match(r"\s*(?:to\s+flee|from\s+their\s+homes|out\s+of\s+their\s+homes)", after):
-            metric = Metric.DISPLACED
-    elif prev and prev[-1] in LEAVE_VERBS:
-        leave_m = re.match(r"\s*(?:\w+\s+)?(\w+)", sentence[np.end : np.end + 30])
-        if leave_m is not None and leave_m.group(1).lower() in LEAVE_STATES:
-            metric = LEAVE_STATES[leave_m.group(1).lower()]
-            trigger_end = np.end + leave_m.end()
-    elif (_LIVES_LEFT.search(near) or _DEATHS_OF_LEFT.search(near)) and np.status in (
-        "person",
-        "none",
-        "unknown",
-    ):
-        metric = Metric.KILLED
-    if np.status == "lives":
-        if not (prev and prev[-1] in LIVES_VERBS):
-            return None
-        metric, trigger_end = Metric.KILLED, np.end  # "claimed 61 lives"
-    if metric is None and np.status in ("person", "none", "unknown"):
-        st_metric, st_end, chain, used_aux = _state_after(sentence, np.end)
-        if st_metric is not None:
-            if np.status == "unknown" and st_metric not in PERSON_ONLY_METRICS:
-                return None
-            if (
-                np.status == "none"
-                and not np.subject
-                and not used_aux
-                and (span.quantity.qualifier.value == "exact" and span.quantity.value < 2)
-            ):
-                return None
-            # "3 gunmen killed 12 people": a participle followed by an object is an agent.
-            nxt = _words_from(sentence, st_end, 1)
-            takes_object = bool(nxt) and (
-                nxt[0][0].lower() in _OBJECT_START or nxt[0][0][:1].isdigit()
-            )
-            if (
-                not used_aux
-                and takes_object
-                and st_metric in _TRANSITIVE
-                and sentence[np.end : st_end].strip().lower() not in ("dead", "missing", "fled")
-            ):
-                return None
-            # "the 10 affected provinces": the participle is an adjective of a thing.
-            if nxt and nxt[0][0].lower() in NON_PERSON_NOUNS:
-                return None
-            metric, trigger_end = st_metric, st_end
-    up_from = _UP_FROM_LEFT.search(near) if "from" in near else None
-    if metric is None and previous and (up_from or _INCLUDING_LEFT.search(near)):
-        base = previous[-1]
-        if np.status in ("person", "none"):
-            metric = base.metric
-            if not subject:
-                subject, group = base.subject, base.subject_group
-            earlier = bool(up_from)
+    r = _Reading(sentence, span, np, left, prev, previous, None, np.end, np.subject, np.group)
+    r.toll = toll
+    return r
+
+
+# --- trigger rules: the first that decides wins ---------------------------------------------
+
+
+def _by_metric_noun(r: _Reading) -> bool:
+    """ "12 deaths", "39 fatalities": the noun after the number carries the metric."""
+    if r.np.noun_metric is not None and r.status == "person":
+        r.metric = r.np.noun_metric
+        return True
+    return False
+
+
+def _by_toll(r: _Reading) -> bool:
+    """ "the death toll has increased to 22", "the toll stood at 33"."""
+    if r.toll is None or _DIGIT.search(r.toll.group("gap") or ""):
+        return False
+    r.metric = TOLL_METRICS.get((r.toll.group("kind") or "death").lower(), Metric.KILLED)
+    return True
+
+
+def _by_number_of(r: _Reading) -> bool:
+    """ "the number of people killed … stands at 33", "the number of dead reached 200"."""
+    if r.toll is not None or "number of" not in r.left.lower():
+        return False
+    m = _NUMBER_OF_LEFT.search(r.left)
+    if m is None or _DIGIT.search(m.group("gap") or ""):
+        return False
+    trig = m.group("trig").lower()
+    r.metric = STATE_TRIGGERS.get(trig) or METRIC_NOUNS.get(trig)
+    if trig in ("dead", "victims", "casualties", "fatalities", "deaths"):
+        r.metric = Metric.KILLED
+    if trig == "people":
+        r.metric = _state_after(m.group("gap") + " ", 0)[0]
+    what = m.group("what").strip()
+    if not r.subject and what:
+        head = what.split()[-1].lower()
+        if head in SUBJECT_GROUPS:
+            r.subject, r.group = what, SUBJECT_GROUPS[head]
+    elif not r.subject and trig == "people":
+        r.subject, r.group = "people", "people"
+    return True
+
+
+_NOT_ACTIVE_BEFORE = words("not never n't to be been was were is are")
+
+
+def _by_active_verb(r: _Reading) -> bool:
+    """ "the strike killed 33 soldiers", "police arrested 23" (not "to kill 33")."""
+    prev = r.prev
+    if not prev or prev[-1] not in ACTIVE_TRIGGERS:
+        return False
+    if len(prev) >= 2 and prev[-2] in _NOT_ACTIVE_BEFORE:
+        return False
+    metric = ACTIVE_TRIGGERS[prev[-1]]
+    if r.status in ("person", "none") or (r.status == "unknown" and metric in PERSON_ONLY_METRICS):
+        r.metric = metric
+    return True
+
+
+_FLEE_AFTER = re.compile(r"\s*(?:to\s+flee|from\s+their\s+homes|out\s+of\s+their\s+homes)")
+
+
+def _by_forced(r: _Reading) -> bool:
+    """ "forced 3,000 people to flee"."""
+    if not r.prev or r.prev[-1] not in ("forced", "forcing", "forces", "force"):
+        return False
+    if _FLEE_AFTER.match(r.sentence[r.np.end : r.np.end + 40]):
+        r.metric = Metric.DISPLACED
+    return True
+
+
+_LEAVE_AFTER = re.compile(r"\s*(?:\w+\s+)?(\w+)")
+
+
+def _by_leave(r: _Reading) -> bool:
+    """ "left 12 people dead", "leaving 3,000 homeless"."""
+    if not r.prev or r.prev[-1] not in LEAVE_VERBS:
+        return False
+    m = _LEAVE_AFTER.match(r.sentence[r.np.end : r.np.end + 30])
+    if m is not None and m.group(1).lower() in LEAVE_STATES:
+        r.metric = LEAVE_STATES[m.group(1).lower()]
+        r.trigger_end = r.np.end + m.end()
+    return True
+
+
+def _by_lives_of(r: _Reading) -> bool:
+    """ "claimed the lives of 12", "the deaths of 12 migrants"."""
+    near = r.near
+    if not (_LIVES_LEFT.search(near) or _DEATHS_OF_LEFT.search(near)):
+        return False
+    if r.status in ("person", "none", "unknown"):
+        r.metric = Metric.KILLED
+        return True
+    return False
+
+
+_TRIGGER_RULES: tuple[_ReadRule, ...] = (
+    _by_metric_noun,
+    _by_toll,
+    _by_number_of,
+    _by_active_verb,
+    _by_forced,
+    _by_leave,
+    _by_lives_of,
+)
+
+
+# --- follow-up rules: each may set the metric or reject ---------------------------------------
+
+
+def _lives_object(r: _Reading) -> bool:
+    """ "claimed 61 lives": "lives" needs its verb."""
+    if r.status != "lives":
+        return False
+    if not (r.prev and r.prev[-1] in LIVES_VERBS):
+        r.rejected = True
+        return True
+    r.metric, r.trigger_end = Metric.KILLED, r.np.end
+    return True
+
+
+def _state_after_noun(r: _Reading) -> bool:
+    """ "33 soldiers were killed", "39 injured", "34 soldiers dead"."""
+    if r.metric is not None or r.status not in ("person", "none", "unknown"):
+        return False
+    metric, end, r.chain, used_aux = _state_after(r.sentence, r.np.end)
     if metric is None:
-        return None
-    if np.status == "unknown" and metric not in PERSON_ONLY_METRICS:
-        return None
+        return False
+    if _state_is_not_a_count(r, metric, end, used_aux):
+        r.rejected = True
+        return True
+    r.metric, r.trigger_end = metric, end
+    return True
+
+
+def _state_is_not_a_count(r: _Reading, metric: Metric, end: int, used_aux: bool) -> bool:
+    if r.status == "unknown" and metric not in PERSON_ONLY_METRICS:
+        return True
+    q = r.span.quantity
+    lone = r.status == "none" and not r.np.subject and not used_aux
+    if lone and q.qualifier.value == "exact" and q.value < 2:
+        return True
+    # "3 gunmen killed 12 people": a participle followed by an object is an agent.
+    nxt = _words_from(r.sentence, end, 1)
+    takes_object = bool(nxt) and (nxt[0][0].lower() in _OBJECT_START or nxt[0][0][:1].isdigit())
+    bare = r.sentence[r.np.end : end].strip().lower() in ("dead", "missing", "fled")
+    if not used_aux and takes_object and metric in _TRANSITIVE and not bare:
+        return True
+    # "the 10 affected provinces": the participle is an adjective of a thing.
+    return bool(nxt) and nxt[0][0].lower() in NON_PERSON_NOUNS
+
+
+def _coordinated(r: _Reading) -> bool:
+    """ "…, up from 9" (an earlier value), "…, including 12 children": the last figure's metric."""
+    if r.metric is not None or not r.previous:
+        return False
+    near = r.near
+    up_from = _UP_FROM_LEFT.search(near) if "from" in near else None
+    if not (up_from or _INCLUDING_LEFT.search(near)) or r.status not in ("person", "none"):
+        return False
+    base = r.previous[-1]
+    r.metric = base.metric
+    if not r.subject:
+        r.subject, r.group = base.subject, base.subject_group
+    r.earlier = bool(up_from)
+    return True
+
+
+_FOLLOW_UP_RULES: tuple[_ReadRule, ...] = (_lives_object, _state_after_noun, _coordinated)
+
+
+def _acceptable(r: _Reading) -> bool:
+    if r.status == "unknown" and r.metric not in PERSON_ONLY_METRICS:
+        return False
     # "one of", "a man": a lone "one" must name its person ("one soldier was killed").
-    if span.quantity.text.lower() == "one" and np.status != "person":
-        return None
+    return not (r.span.quantity.text.lower() == "one" and r.status != "person")
 
-    c_lo, c_hi = _clause(sentence, span.start, trigger_end)
-    near_left = sentence[max(c_lo, span.start - 70) : span.start]
-    right = sentence[trigger_end:c_hi]
+
+# --- the figure's frame ------------------------------------------------------------------------
+
+
+def _framed(r: _Reading) -> SentenceFigure:
+    sentence, span = r.sentence, r.span
+    assert r.metric is not None
+    c_lo, c_hi = _clause(sentence, span.start, r.trigger_end)
     clause_text = sentence[c_lo:c_hi]
+    _carry_subject(r)
+    markers = _markers(sentence[max(c_lo, span.start - 70) : span.start])
+    temporal = _temporal(r, markers, c_lo, c_hi)
+    return SentenceFigure(
+        metric=r.metric,
+        quantity=span.quantity,
+        subject=" ".join(r.subject.split()),
+        subject_group=r.group,
+        start=span.start,
+        end=max(span.end, r.trigger_end),
+        scope=_figure_scope(r, clause_text, c_lo),
+        temporal=temporal,
+        framed_as_update=_update_framed(r, temporal, markers, sentence[r.trigger_end : c_hi]),
+    )
 
-    # subject carried over from the previous figure of a coordinated sentence
-    if not subject and previous and np.status == "none":
-        subject, group = previous[-1].subject, previous[-1].subject_group
-    if (
-        subject
-        and np.status == "person"
-        and group in ("people",)
-        and subject.lower() in ("others", "more")
-        and previous
-    ):
-        group = previous[-1].subject_group or group
 
-    temporal = Temporal.CURRENT
-    markers = {k for m in _MARKERS.finditer(near_left) for k, v in m.groupdict().items() if v}
-    if earlier or "earlier" in markers or chain & _EARLIER_CHAIN:
-        temporal = Temporal.EARLIER
-    elif "forecast" in markers or chain & _FORECAST_CHAIN:
-        temporal = Temporal.FORECAST
-    elif _is_other_event(sentence, c_lo, span, trigger_end, c_hi):
-        temporal = Temporal.OTHER_EVENT
+def _carry_subject(r: _Reading) -> None:
+    """The subject carried over from the previous figure of a coordinated sentence."""
+    if not r.previous:
+        return
+    if not r.subject and r.status == "none":
+        r.subject, r.group = r.previous[-1].subject, r.previous[-1].subject_group
+    elif r.status == "person" and r.group == "people" and r.subject.lower() in ("others", "more"):
+        r.group = r.previous[-1].subject_group or r.group
 
-    scope = _scope(sentence, clause_text, c_lo, span, left)
+
+def _markers(near_left: str) -> set[str]:
+    return {k for m in _MARKERS.finditer(near_left) for k, v in m.groupdict().items() if v}
+
+
+def _temporal(r: _Reading, markers: set[str], c_lo: int, c_hi: int) -> Temporal:
+    if r.earlier or "earlier" in markers or r.chain & _EARLIER_CHAIN:
+        return Temporal.EARLIER
+    if "forecast" in markers or r.chain & _FORECAST_CHAIN:
+        return Temporal.FORECAST
+    if _is_other_event(r.sentence, c_lo, r.span, r.trigger_end, c_hi):
+        return Temporal.OTHER_EVENT
+    return Temporal.CURRENT
+
+
+def _figure_scope(r: _Reading, clause_text: str, c_lo: int) -> Scope:
+    scope = _scope(r.sentence, clause_text, c_lo, r.span, r.left)
     if (
         scope.kind is ScopeKind.EVENT
-        and previous
-        and previous[-1].scope.kind is (ScopeKind.CUMULATIVE)
+        and r.previous
+        and r.previous[-1].scope.kind is ScopeKind.CUMULATIVE
         and not _EVENT_MARKERS.search(clause_text)
     ):
-        scope = previous[-1].scope
+        return r.previous[-1].scope
+    return scope
 
-    framed = temporal is Temporal.CURRENT and bool(
-        "update" in markers or (chain and "now" in chain and "stands" in right)
-    )
-    if toll is not None and toll.group("link").lower() in (
-        "rose",
-        "climbed",
-        "jumped",
-        "increased",
-        "risen",
-    ):
-        framed = temporal is Temporal.CURRENT
-    quantity = span.quantity
-    return SentenceFigure(
-        metric=metric,
-        quantity=quantity,
-        subject=" ".join(subject.split()),
-        subject_group=group,
-        start=span.start,
-        end=max(span.end, trigger_end),
-        scope=scope,
-        temporal=temporal,
-        framed_as_update=framed,
-    )
+
+_RISE_LINKS = frozenset({"rose", "climbed", "jumped", "increased", "risen"})
+
+
+def _update_framed(r: _Reading, temporal: Temporal, markers: set[str], right: str) -> bool:
+    """ "rose to", "has increased to", "now stands at": the value is given as a change."""
+    if temporal is not Temporal.CURRENT:
+        return False
+    if r.toll is not None and r.toll.group("link").lower() in _RISE_LINKS:
+        return True
+    return "update" in markers or bool(r.chain and "now" in r.chain and "stands" in right)
+
+
+_DIGIT = re.compile(r"\d")
 
 
 def _is_other_event(
