@@ -30,12 +30,14 @@ from bot.domain.health import HealthPolicy
 from bot.fetching import FetchLimits
 from bot.metrics import Metrics
 from bot.ports import AlertSink, ChatTransport, UnitOfWorkFactory
+from bot.service.analysis import Analyser, ProcessAnalyser, ThreadAnalyser
 from bot.service.bus import MessageBus
 from bot.service.catalog import CatalogConfig, FeedCatalog
 from bot.service.delivery import DeliveryConfig, DeliveryWorker
 from bot.service.gateway import GatewayGuard
 from bot.service.health import HealthMonitor
 from bot.service.ingest import IngestArticle, IngestConfig, Ingestor, extract_article
+from bot.stories.grouping import GroupingConfig
 from bot.service.polling import FeedPoller, PollerConfig, PollReport
 from bot.service.recheck import Rechecker
 from bot.service.replay import SeedReplayer
@@ -52,8 +54,11 @@ class App:
     uow_factory: UnitOfWorkFactory
     bus: MessageBus
     metrics: Metrics = field(default_factory=Metrics)
+    ingestor: Ingestor | None = None
 
     async def close(self) -> None:
+        if self.ingestor is not None:
+            await self.ingestor.close()  # its extraction workers
         await self.engine.dispose()
 
 
@@ -61,9 +66,24 @@ def console_sink(fmt: Format) -> ConsoleSink:
     return ConsoleSink(fmt)
 
 
+def analyser(settings: Settings, metrics: Metrics) -> Analyser:
+    """Where extraction runs: worker processes with a time budget, or (0) a thread."""
+    if settings.extract_processes == 0:
+        return ThreadAnalyser(metrics.timed_extractor(extract_article))
+    return ProcessAnalyser(
+        settings.extract_processes,
+        timeout_s=settings.extract_timeout_s,
+        observe=metrics.extraction_time.observe,
+    )
+
+
 def ingest_config(settings: Settings) -> IngestConfig:
     return IngestConfig(
         candidate_window=timedelta(hours=settings.candidate_window_hours),
+        grouping=GroupingConfig(
+            max_gap=timedelta(hours=settings.candidate_window_hours),
+            story_life=timedelta(days=settings.story_life_days),
+        ),
         changes=ChangeConfig(
             concurrency_window=timedelta(minutes=settings.conflict_window_minutes)
         ),
@@ -83,12 +103,10 @@ async def build_app(
     uow_factory = make_uow_factory(engine)
     metrics = Metrics(settings.role)
     ingestor = Ingestor(
-        uow_factory,
-        extractor=metrics.timed_extractor(extract_article),
-        config=ingest_config(settings),
+        uow_factory, analyser=analyser(settings, metrics), config=ingest_config(settings)
     )
     bus = MessageBus(ingestor, sinks, metrics)
-    return App(engine=engine, uow_factory=uow_factory, bus=bus, metrics=metrics)
+    return App(engine=engine, uow_factory=uow_factory, bus=bus, metrics=metrics, ingestor=ingestor)
 
 
 def feed_catalog(settings: Settings, app: App, clock: Clock = utc_now) -> FeedCatalog:
@@ -315,6 +333,7 @@ def build_runner(settings: Settings, app: App, *, clock: Clock = utc_now) -> Run
                 disable_after=settings.disable_after,
             ),
             full_text=settings.full_text,
+            max_items=settings.max_items_per_poll,
         ),
         clock=clock,
     )

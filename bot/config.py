@@ -30,12 +30,29 @@ class Settings(BaseSettings):
     seeds_dir: Path = Field(default_factory=default_seeds_dir, description="Demo articles folder")
     log_level: str = Field(default="WARNING", description="Python logging level")
     candidate_window_hours: float = Field(
-        default=72.0, gt=0, description="How far apart in time an article and a story may be"
+        default=72.0,
+        gt=0,
+        description="How far apart in time an article and a story may be (see story_life_days)",
+    )
+    story_life_days: float = Field(
+        default=60.0,
+        gt=0,
+        description="How long a one-off disaster's story takes reports of the same event",
     )
     conflict_window_minutes: float = Field(
         default=1440.0,
         ge=0,
         description="Two dated reports this close are 'at the same time' (news is dated by day)",
+    )
+    extract_processes: int = Field(
+        default=1,
+        ge=0,
+        description="Worker processes that extract claims (0: a thread of the bot, no time limit)",
+    )
+    extract_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Longest extraction of one article; past it, it is stored without claims",
     )
 
     # --- running: feeds, fetching, drop folder -------------------------------------
@@ -76,6 +93,11 @@ class Settings(BaseSettings):
         default=20, ge=0, description="Failures before a feed is disabled (0: never)"
     )
     full_text: bool = Field(default=True, description="Fetch pages of summary-only items")
+    max_items_per_poll: int = Field(
+        default=200,
+        ge=1,
+        description="Changed feed items read per poll, newest first; the rest on later polls",
+    )
     recheck_articles: bool = Field(
         default=True, description="Re-fetch young articles of tracked stories to catch edits"
     )

@@ -15,6 +15,7 @@ machine's own services or the cloud metadata endpoint (server-side request forge
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -166,6 +167,32 @@ def redact_url(url: str) -> str:
     return f"{parts.scheme}://{netloc}{parts.path}"
 
 
+_URL_IN_TEXT = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s<>\"'`]+")
+
+
+def redact_urls_in(text: str) -> str:
+    """``text`` with every URL in it shown as :func:`redact_url` shows it.
+
+    Error messages come from libraries and servers and may quote a URL whole, with
+    the API key in its query string; before such a message is logged, stored or
+    sent to admins, its URLs lose query, fragment and user info.
+    """
+    return _URL_IN_TEXT.sub(_redact_match, text)
+
+
+def _redact_match(match: re.Match[str]) -> str:
+    url = match.group(0)
+    # Punctuation after a URL in prose, and the ")" closing a parenthesis around it,
+    # belong to the sentence.
+    trail = len(url) - len(url.rstrip(".,;:!?"))
+    if url[: len(url) - trail].endswith(")") and "(" not in url:
+        trail += 1
+        trail += len(url[: len(url) - trail]) - len(url[: len(url) - trail].rstrip(".,;:!?"))
+    if trail:
+        return redact_url(url[:-trail]) + url[-trail:]
+    return redact_url(url)
+
+
 def check_url(url: str) -> None:
     """Refuse URLs we never fetch, before any resolution or connection.
 
@@ -193,6 +220,74 @@ def check_url(url: str) -> None:
         raise bad("URL contains userinfo (user:password@)")
     if not host:
         raise bad("URL has no host")
+
+
+def canonical_host(host: str) -> str:
+    """``host`` as a resolver reads it: ASCII, lower case, no trailing dot, IPs canonical.
+
+    The same machine has many spellings. The C resolver (and every browser) reads
+    ``0x7f000001``, ``2130706433``, ``127.1`` and ``0177.0.0.1`` as 127.0.0.1, and
+    ``localhost.`` as ``localhost``; fullwidth digits and ideographic dots become ASCII
+    under IDNA. A check on the spelling as typed is fooled by all of them, so checks
+    look at this form. Raises ValueError for a host no resolver would take.
+    """
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")  # NFKC, fullwidth and 。 included
+        except UnicodeError:
+            raise ValueError("host name is not a valid international name") from None
+    host = host.lower().rstrip(".")
+    if not host:
+        raise ValueError("URL has no host")
+    if ":" in host:
+        try:
+            return ipaddress.IPv6Address(host.split("%", 1)[0]).compressed
+        except ValueError:
+            raise ValueError("host is not a valid IPv6 address") from None
+    ipv4 = loose_ipv4(host)
+    return str(ipv4) if ipv4 is not None else host
+
+
+def loose_ipv4(host: str) -> ipaddress.IPv4Address | None:
+    """The IPv4 address a numeric host stands for, read as ``inet_aton`` reads it.
+
+    One to four dot-separated numbers, each decimal, ``0x`` hex or ``0``-led octal; the
+    last fills the remaining bytes (``127.1`` is 127.0.0.1, ``2130706433`` is one
+    number). None if ``host`` is a name (any part not a number); ValueError if it is
+    numeric but out of range.
+    """
+    parts = host.split(".")
+    if len(parts) > 1 and parts[-1] == "":
+        parts.pop()
+    numbers = [_ipv4_number(part) for part in parts]
+    if not numbers or any(n is None for n in numbers):
+        return None
+    values = [n for n in numbers if n is not None]
+    if (
+        len(values) > 4
+        or any(n > 255 for n in values[:-1])
+        or values[-1] >= 256 ** (5 - len(values))
+    ):
+        raise ValueError(f"host {host[:60]!r} is numeric but not an IPv4 address")
+    address = values[-1]
+    for index, n in enumerate(values[:-1]):
+        address += n << (8 * (3 - index))
+    return ipaddress.IPv4Address(address)
+
+
+def _ipv4_number(part: str) -> int | None:
+    if part[:2] in ("0x", "0X"):
+        digits, base = part[2:], 16
+        if not digits:
+            return 0
+    elif len(part) > 1 and part.startswith("0"):
+        digits, base = part[1:], 8
+    else:
+        digits, base = part, 10
+    try:
+        return int(digits, base) if digits and digits.isalnum() else None
+    except ValueError:
+        return None
 
 
 def embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:

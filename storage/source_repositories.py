@@ -108,6 +108,9 @@ def _feed_values(feed: Feed) -> dict[str, Any]:
         "items_seen": feed.items_seen,
         "lease_owner": feed.lease_owner,
         "lease_expires_at": feed.lease_expires_at,
+        "items_deferred": feed.items_deferred,
+        "items_passed_over": feed.items_passed_over,
+        "entries_skipped": feed.entries_skipped,
     }
 
 
@@ -135,6 +138,9 @@ def _feed(row: FeedRow) -> Feed:
         items_seen=row.items_seen,
         lease_owner=row.lease_owner,
         lease_expires_at=row.lease_expires_at,
+        items_deferred=row.items_deferred,
+        items_passed_over=row.items_passed_over,
+        entries_skipped=row.entries_skipped,
     )
 
 

@@ -43,6 +43,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -212,6 +213,26 @@ class StoryRow(Base):
     state: Mapped[dict[str, Any]]
 
 
+class StoryKeyRow(Base):
+    """Story index: each story under its event signature's keys ("kind:quake",
+    "country:EC", "name:storm:harvey"), with its time span copied in.
+
+    Grouping looks up the stories that share a key with an article and are recent
+    enough for it (``ix_story_keys_key_last_at``) instead of scanning every story of
+    the last weeks. Rewritten with the story on every save.
+    """
+
+    __tablename__ = "story_keys"
+    __table_args__ = (Index("ix_story_keys_key_last_at", "key", "last_at"),)
+
+    story_id: Mapped[str] = mapped_column(
+        ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String, primary_key=True)
+    first_at: Mapped[datetime]
+    last_at: Mapped[datetime]
+
+
 class AlertRow(Base):
     __tablename__ = "alerts"
     __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012 - never reuse a seq
@@ -282,6 +303,10 @@ class FeedRow(Base):
     items_seen: Mapped[int] = mapped_column(Integer)
     lease_owner: Mapped[str | None] = mapped_column(String)
     lease_expires_at: Mapped[datetime | None]
+    # What the last read left out (migration 0008).
+    items_deferred: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    items_passed_over: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    entries_skipped: Mapped[int] = mapped_column(Integer, server_default=text("0"))
 
 
 class FeedItemRow(Base):

@@ -11,9 +11,11 @@ body (and validators) a test changes between rounds.
 from __future__ import annotations
 
 import asyncio
+import gzip
 import hashlib
 import random
 import time
+import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -562,6 +564,22 @@ async def _oversized(request: Request, writer: asyncio.StreamWriter) -> None:
         await writer.drain()
 
 
+def _stacked_gzip_bomb() -> bytes:
+    """``Content-Encoding: gzip, gzip``: a few KiB on the wire, 256 MiB inside."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    block = bytes(2**20)
+    inner = b"".join(packer.compress(block) for _ in range(256)) + packer.flush()
+    return gzip.compress(inner, 9)
+
+
+STACKED_BOMB = _stacked_gzip_bomb()
+
+
+async def _stacked_gzip(request: Request, writer: asyncio.StreamWriter) -> None:
+    headers = {"Content-Type": "application/rss+xml", "Content-Encoding": "gzip, gzip"}
+    await respond(writer, 200, STACKED_BOMB, headers)
+
+
 def _redirect_loop(server: MiniServer, path: str) -> None:
     server.routes[path] = redirect_to(path + ".moved", 301)
     server.routes[path + ".moved"] = redirect_to(path, 302)
@@ -590,6 +608,7 @@ FAULTS: dict[str, tuple[Install, str]] = {
     "slow_drip": (_fresh(SlowDrip), f"timeout: no complete response within {TIMEOUT_S:g} s"),
     "oversized_body": (_route(_oversized), f"too_large: body exceeds {MAX_BYTES} bytes"),
     "redirect_loop": (_redirect_loop, "too_many_redirects: redirect loop"),
+    "stacked_gzip_bomb": (_route(_stacked_gzip), "bad_encoding: stacked Content-Encoding"),
     "malformed_xml": (_route(static(MALFORMED)), "unreadable feed: not a readable RSS/Atom"),
     "billion_laughs": (
         _route(static(BILLION_LAUGHS)),
@@ -954,6 +973,7 @@ PAGES: dict[str, Handler] = {
     "page_404": _page_404,
     "binary_page": static(BINARY, "image/png"),
     "page_times_out": _never_answers,
+    "page_stacked_gzip_bomb": _stacked_gzip,
 }
 
 

@@ -25,7 +25,7 @@ DELIVERY_TABLES = {"subscriptions", "mutes", "digests", "deliveries", "story_thr
 HEALTH_TABLES = {"health_episodes"}
 ADMIN_OUTBOX_TABLES = {"admin_channels", "admin_deliveries"}
 TABLES = CORE_TABLES | SOURCE_TABLES | DELIVERY_TABLES | HEALTH_TABLES | ADMIN_OUTBOX_TABLES
-HEAD = "0007_delivery_lookup"
+HEAD = "0008_feed_caps"
 
 
 def _tables(conn: Connection) -> set[str]:

@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.domain.admin import AdminAlert, AdminKind
+from bot.fetching import redact_url, redact_urls_in
 
 
 class FeedState(StrEnum):
@@ -104,6 +105,23 @@ class Feed:
     added_by: str | None = None
     lease_owner: str | None = None
     lease_expires_at: datetime | None = None
+    items_deferred: int = 0
+    """New items the last read left for later polls (over the per-poll cap)."""
+    items_passed_over: int = 0
+    """Older items not read at the feed's first read (over the cap; history, not news)."""
+    entries_skipped: int = 0
+    """Entries of the last read that could not be read (too large, no text, no id)."""
+
+    @property
+    def label(self) -> str:
+        """The feed's name for logs and admin alerts, never showing a URL's secrets.
+
+        A feed named after its URL (the default) is shown without the query string or
+        user info, which often carry an API key.
+        """
+        if self.name == self.url or "://" in self.name:
+            return redact_url(self.name)
+        return self.name
 
     @classmethod
     def new(
@@ -120,13 +138,22 @@ class Feed:
         return cls(
             id=feed_id_for(url),
             url=url,
-            name=name or url,
+            name=name or redact_url(url),
             interval=interval,
             added_at=now,
             next_poll_at=now,
             tags=tuple(dict.fromkeys(t.strip().lower() for t in tags if t.strip())),
             added_by=added_by,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class ReadCounts:
+    """What one read of a feed's body left out, for ``feeds list``."""
+
+    deferred: int = 0
+    passed_over: int = 0
+    skipped: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,12 +170,19 @@ class PollOutcome:
     error: str | None = None
     permanent: bool = False
     """The error says the feed is gone for good (410, an invalid URL)."""
+    read: ReadCounts | None = None
+    """What reading the body left out; None when the body was not read (304, same hash)."""
 
 
 @dataclass(frozen=True, slots=True)
 class PollTransition:
     feed: Feed
     admin: tuple[AdminAlert, ...] = field(default=())
+
+
+def _shown(feed: Feed) -> Feed:
+    """The feed as admin alerts may show it: named by its label, not a URL with a key."""
+    return replace(feed, name=feed.label)
 
 
 def _jittered(delay: timedelta, policy: BackoffPolicy, rng: random.Random) -> timedelta:
@@ -194,20 +228,29 @@ def after_poll(
             items_seen=feed.items_seen + outcome.new_items,
             next_poll_at=outcome.at + _jittered(feed.interval, policy, rng),
         )
+        if outcome.read is not None:
+            updated = replace(
+                updated,
+                items_deferred=outcome.read.deferred,
+                items_passed_over=feed.items_passed_over + outcome.read.passed_over,
+                entries_skipped=outcome.read.skipped,
+            )
         admin = (
-            (AdminAlert.about_feed(AdminKind.FEED_RECOVERED, updated, outcome.at, None),)
+            (AdminAlert.about_feed(AdminKind.FEED_RECOVERED, _shown(updated), outcome.at, None),)
             if recovered
             else ()
         )
         return PollTransition(updated, admin)
 
     failures = feed.failures + 1
-    error = outcome.error or "unknown error"
+    # Errors name URLs (redirect targets, pages); their query strings may be keys.
+    error = redact_urls_in(outcome.error or "unknown error")
     failed = replace(base, failures=failures, last_error=error, last_error_at=outcome.at)
     if outcome.permanent or (policy.disable_after and failures >= policy.disable_after):
         disabled = replace(failed, state=FeedState.DISABLED)
         return PollTransition(
-            disabled, (AdminAlert.about_feed(AdminKind.FEED_DISABLED, disabled, outcome.at, error),)
+            disabled,
+            (AdminAlert.about_feed(AdminKind.FEED_DISABLED, _shown(disabled), outcome.at, error),),
         )
     delay = _jittered(policy.delay(failures, feed.interval), policy, rng)
     state = feed.state if not feed.state.polled else FeedState.ACTIVE
@@ -215,7 +258,9 @@ def after_poll(
     if feed.state.polled and failures >= policy.failing_after:
         state = FeedState.FAILING
         if feed.state is not FeedState.FAILING:
-            told = (AdminAlert.about_feed(AdminKind.FEED_FAILING, failed, outcome.at, error),)
+            told = (
+                AdminAlert.about_feed(AdminKind.FEED_FAILING, _shown(failed), outcome.at, error),
+            )
     return PollTransition(replace(failed, state=state, next_poll_at=outcome.at + delay), told)
 
 

@@ -1,10 +1,11 @@
 """Managing feeds: add, list, remove, pause, resume (from the CLI, a TOML file, or chat).
 
 Feed URLs will come from chat users, so adding one is where the first safety check
-happens: only http(s), no credentials in the URL, and no literal loopback, private,
-link-local or metadata address unless the deployment allows private URLs. Host
-names are checked again at every connection (``adapters/http_fetch``), which is
-what stops a name that resolves to a private address, or a redirect to one.
+happens: only http(s), no credentials in the URL, and no loopback, private,
+link-local or metadata address — however it is spelled (``0x7f000001``, ``127.1``,
+``localhost.``, fullwidth digits, IPv6 forms) — unless the deployment allows private
+URLs. Host names are checked again at every connection (``adapters/http_fetch``),
+which is what stops a name that resolves to a private address, or a redirect to one.
 """
 
 from __future__ import annotations
@@ -21,7 +22,14 @@ from urllib.parse import urlsplit, urlunsplit
 
 from bot.clock import Clock, utc_now
 from bot.domain.feeds import Feed, FeedState, paused, resumed
-from bot.fetching import FetchError, address_allowed, address_class, check_url
+from bot.fetching import (
+    FetchError,
+    IPAddress,
+    address_allowed,
+    address_class,
+    canonical_host,
+    check_url,
+)
 from bot.ports import UnitOfWorkFactory
 
 MAX_INTERVAL = timedelta(days=366)
@@ -41,24 +49,35 @@ class CatalogConfig:
 
 
 def normalise_feed_url(url: str, *, allow_private: bool = False) -> str:
-    """The URL as stored, or FeedCommandError saying why it cannot be a feed."""
+    """The URL as stored, or FeedCommandError saying why it cannot be a feed.
+
+    The host is stored in its canonical form (``canonical_host``), and that form is
+    what is checked: ``http://0x7f000001/``, ``http://127.1/``, ``http://localhost./``
+    and fullwidth digits are the loopback they spell. Both ``feeds add`` paths (the
+    CLI and the chat command) and the feeds file come through here.
+    """
     url = url.strip().strip("<>")  # chat clients wrap links in <…>
     try:
         check_url(url)
     except FetchError as exc:
         raise FeedCommandError(f"not a usable feed URL: {exc.reason}") from None
     parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
+    try:
+        host = canonical_host(parts.hostname or "")
+    except ValueError as exc:
+        raise FeedCommandError(f"not a usable feed URL: {exc}") from None
+    try:
+        ip: IPAddress | None = ipaddress.ip_address(host)
+    except ValueError:
+        ip = None
     if not allow_private:
         if host in _LOCAL_NAMES or host.endswith(".localhost"):
             raise FeedCommandError("feed URLs may not point at this machine (localhost)")
-        try:
-            ip = ipaddress.ip_address(host)
-        except ValueError:
-            ip = None
         if ip is not None and not address_allowed(ip, allow_private=False):
             raise FeedCommandError(f"feed URLs may not point at a {address_class(ip)} address")
-    netloc = parts.netloc.lower()
+    netloc = f"[{host}]" if isinstance(ip, ipaddress.IPv6Address) else host
+    if parts.port is not None:
+        netloc = f"{netloc}:{parts.port}"
     return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", parts.query, ""))
 
 
@@ -225,8 +244,21 @@ def health_line(feed: Feed) -> str:
         f"last ok {when(feed.last_success_at)}",
         f"next {when(feed.next_poll_at) if polled else '-'}",
     ]
+    if feed.items_deferred:
+        parts.append(
+            f"capped: {_count(feed.items_deferred, 'new item')} left for the next polls"
+            " (newest read first)"
+        )
+    if feed.items_passed_over:
+        parts.append(f"{_count(feed.items_passed_over, 'older item')} passed over at first read")
+    if feed.entries_skipped:
+        parts.append(f"{_count(feed.entries_skipped, 'entry', 'entries')} skipped at last read")
     if feed.failures:
         parts.append(f"failures {feed.failures}")
     if feed.last_error:
         parts.append(f"last error {when(feed.last_error_at)}: {feed.last_error}")
     return " · ".join(parts)
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n:,} {one if n == 1 else many or one + 's'}"

@@ -1,14 +1,18 @@
 """Polling one feed: fetch → (unchanged? stop) → parse → new or edited items → ingest.
 
 Every poll ends by recording what happened on the feed (validators, health, the
-next poll time, failures and admin alerts) in one transaction, together with the
-items this feed has now shown. A poll that dies half-way (crash, shutdown) leaves
-the feed due and its unmarked items unmarked, so the next poll does the rest;
-ingesting an item twice is harmless (the second time is ``UNCHANGED``).
+next poll time, failures and admin alerts) in one transaction. Each item is marked
+as shown as soon as it is stored, so a poll that dies half-way (crash, shutdown, a
+lost lease) leaves only the unread items for the next poll; ingesting an item twice
+would be harmless (the second time is ``UNCHANGED``) but costs a full extraction.
+Any exception of a poll is a failure *of that feed*, recorded like a timeout.
 
 What is cheap is done first. Most polls end at the conditional GET (304) or at the
 body hash (some servers ignore validators but send identical bytes). Of a changed
-feed only the items whose text changed *in this feed* are ingested.
+feed only the items whose text changed *in this feed* are ingested, and at most
+``max_items`` of them per poll, newest first: a feed of 100,000 items is read over
+many short polls (its first read takes the newest and passes over its archive),
+never in one poll that outlives its lease.
 """
 
 from __future__ import annotations
@@ -23,8 +27,8 @@ from datetime import datetime
 from bot.clock import Clock, utc_now
 from bot.domain.admin import AdminAlert
 from bot.domain.articles import Article
-from bot.domain.feeds import BackoffPolicy, Feed, PollOutcome, after_poll
-from bot.fetching import Fetcher, FetchError, Validators
+from bot.domain.feeds import BackoffPolicy, Feed, PollOutcome, ReadCounts, after_poll
+from bot.fetching import Fetcher, FetchError, Validators, redact_urls_in
 from bot.ingest.errors import FeedReadError, IngestError
 from bot.ingest.feeds import FeedItem, read_feed
 from bot.ingest.pages import with_page_text
@@ -52,6 +56,18 @@ class PollReport:
     admin: tuple[AdminAlert, ...] = ()
     saved: bool = True
     """False if the feed's lease was lost meanwhile (another worker's result stands)."""
+    deferred: int = 0
+    """Changed items over the cap, left for the next polls."""
+    passed_over: int = 0
+    """Older items over the cap at the first read, marked as seen and not read."""
+    skipped_entries: int = 0
+    already_polling: bool = False
+    """This process was still polling the feed: nothing was done the second time."""
+
+
+DEFAULT_MAX_ITEMS_PER_POLL = 200
+"""More than any ordinary news feed lists (20-100 items), few enough that a poll of a
+feed with 100,000 stays minutes short of the lease."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,10 +75,21 @@ class PollerConfig:
     backoff: BackoffPolicy = BackoffPolicy()
     full_text: bool = True
     """Fetch the article page for items that carry only a summary."""
+    max_items: int = DEFAULT_MAX_ITEMS_PER_POLL
+    """Changed items ingested per poll at most, newest first."""
+
+    def __post_init__(self) -> None:
+        if self.max_items < 1:
+            raise ValueError("max_items must be at least 1")
 
 
 class FeedPoller:
-    """Polls one leased feed at a time; several polls may run concurrently."""
+    """Polls one leased feed at a time; several polls may run concurrently.
+
+    One poller serves one process, and it never polls a feed twice at once: a feed
+    whose poll outlived its lease can be claimed again by this same process, and two
+    polls of one feed would ingest the same items side by side.
+    """
 
     def __init__(
         self,
@@ -82,9 +109,45 @@ class FeedPoller:
         self._config = config
         self._clock = clock
         self._rng = rng or random.Random()
+        self._in_flight: set[str] = set()
+
+    def polling(self, feed_id: str) -> bool:
+        """Whether this poller is polling ``feed_id`` right now."""
+        return feed_id in self._in_flight
 
     async def poll(self, feed: Feed) -> PollReport:
-        """Poll ``feed`` (leased by this poller's owner) and record the outcome."""
+        """Poll ``feed`` (leased by this poller's owner) and record the outcome.
+
+        Whatever goes wrong is recorded on the feed as a failed poll (failure count,
+        back-off, admin alert after ``failing_after``): a fetch or parse error, and
+        also anything unforeseen — a MemoryError from a hostile body, a bug — so that
+        no input can leave a feed looking healthy while it is never read.
+        """
+        if feed.id in self._in_flight:
+            log.warning(
+                "feed %s (%s): still being polled by this process; not polled twice",
+                feed.id,
+                feed.label,
+            )
+            return PollReport(feed.id, ok=True, saved=False, already_polling=True)
+        self._in_flight.add(feed.id)
+        try:
+            return await self._poll(feed)
+        except Exception as exc:  # any failure is the feed's failure
+            reason = redact_urls_in(f"{type(exc).__name__}: {exc}".rstrip(": "))
+            log.error(
+                "feed %s (%s): poll failed unexpectedly: %s",
+                feed.id,
+                feed.label,
+                reason,
+                exc_info=not isinstance(exc, MemoryError),
+            )
+            outcome = PollOutcome(self._clock(), ok=False, error=f"poll failed: {reason}")
+            return await self._finish(feed, outcome)
+        finally:
+            self._in_flight.discard(feed.id)
+
+    async def _poll(self, feed: Feed) -> PollReport:
         validators = Validators(feed.etag, feed.last_modified)
         try:
             fetched = await self._fetcher.fetch(feed.url, validators=validators)
@@ -119,20 +182,40 @@ class FeedPoller:
                 feed, PollOutcome(answered, ok=False, error=f"unreadable feed: {exc.reason}")
             )
         for problem in read.errors:
-            log.info("feed %s: skipped an entry: %s", feed.id, problem.reason)
-        return await self._ingest_items(feed, _one_per_article(read.items), ok)
+            # An entry the desk will never see is worth a warning, not a debug line.
+            log.warning("feed %s (%s): skipped an entry: %s", feed.id, feed.label, problem.reason)
+        items = _one_per_article(read.items)
+        return await self._ingest_items(
+            feed, items, replace(ok, read=ReadCounts(skipped=len(read.errors)))
+        )
 
     async def _ingest_items(self, feed: Feed, items: list[FeedItem], ok: PollOutcome) -> PollReport:
         now = ok.at
         async with self._uow_factory() as uow:
             shown = await uow.feeds.item_hashes(feed.id, [i.article.id for i in items])
         changed = [i for i in items if shown.get(i.article.id) != i.article.content_hash]
-        new_items = sum(1 for i in changed if i.article.id not in shown)
         quiet = not feed.primed
-        marks: dict[str, str] = {}
-        ingested = alerts = 0
+        chosen, rest = _cap(changed, self._config.max_items, now)
+        # At the first read, what is over the cap is the feed's archive: marked as seen,
+        # never read (reading it on later polls would alert on history). Later, it is
+        # news that came faster than the cap: left unmarked for the next polls.
+        passed_over = {i.article.id: i.article.content_hash for i in rest} if quiet else {}
+        deferred = 0 if quiet else len(rest)
+        if rest:
+            log.warning(
+                "feed %s (%s): %d changed items, over the cap of %d per poll; the newest "
+                "%d read, %d %s",
+                feed.id,
+                feed.label,
+                len(changed),
+                self._config.max_items,
+                len(chosen),
+                len(rest),
+                "passed over (first read)" if quiet else "left for the next polls",
+            )
+        ingested = alerts = marked_new = 0
         complete = True
-        for item in _oldest_first(changed, now):
+        for item in _oldest_first(chosen, now):
             article = item.article
             if item.summary_only and item.link and self._config.full_text:
                 article = await self._full_text(item)
@@ -144,14 +227,23 @@ class FeedPoller:
                 log.exception("feed %s: ingesting %s failed", feed.id, article.id)
                 complete = False
                 continue
-            marks[item.article.id] = item.article.content_hash
+            # Marked as soon as stored: a poll cut short (a crash, a lost lease) must not
+            # leave the next poll to ingest it again.
+            await self._mark(feed.id, {item.article.id: item.article.content_hash}, now)
+            marked_new += item.article.id not in shown
             if result.outcome is not Outcome.UNCHANGED:
                 ingested += 1
             alerts += len(result.alerts)
         # An incomplete poll forgets the validators and the body hash, so that the next
-        # poll reads the whole feed again instead of being told "not modified".
-        outcome = replace(ok, new_items=new_items)
-        if not complete:
+        # poll reads the whole feed again instead of being told "not modified"; so does
+        # a capped one, whose next poll must read the items it left.
+        assert ok.read is not None
+        outcome = replace(
+            ok,
+            new_items=marked_new + len(passed_over),
+            read=replace(ok.read, deferred=deferred, passed_over=len(passed_over)),
+        )
+        if not complete or deferred:
             outcome = replace(outcome, etag=None, last_modified=None, body_hash=None)
         report = PollReport(
             feed.id,
@@ -161,11 +253,24 @@ class FeedPoller:
             ingested=ingested,
             alerts=alerts,
             quiet=quiet,
+            deferred=deferred,
+            passed_over=len(passed_over),
+            skipped_entries=ok.read.skipped,
         )
-        return await self._finish(feed, outcome, report, marks=marks)
+        return await self._finish(feed, outcome, report, marks=passed_over)
+
+    async def _mark(self, feed_id: str, marks: dict[str, str], now: datetime) -> None:
+        async with self._uow_factory() as uow:
+            await uow.begin_write()
+            await uow.feeds.mark_items(feed_id, marks, now)
+            await uow.commit()
 
     async def _full_text(self, item: FeedItem) -> Article:
-        """The item's article with its page's text; the summary stays if the page fails."""
+        """The item's article with its page's text; the summary stays if the page fails.
+
+        The page belongs to whoever the feed links to, so no failure of it — a refused
+        encoding, a page that breaks the HTML reader, memory — may end the feed's poll.
+        """
         link = item.link
         assert link is not None
         try:
@@ -173,6 +278,14 @@ class FeedPoller:
             article = await asyncio.to_thread(with_page_text, item.article, page.body, url=page.url)
         except (FetchError, IngestError) as exc:
             log.info("full text of %s unavailable, keeping the summary: %s", item.article.id, exc)
+            return item.article
+        except Exception as exc:  # a stranger's page must not end the poll
+            log.warning(
+                "full text of %s failed (%s), keeping the summary: %s",
+                item.article.id,
+                type(exc).__name__,
+                redact_urls_in(str(exc))[:200],
+            )
             return item.article
         return article
 
@@ -202,7 +315,12 @@ class FeedPoller:
         if admin:
             await self._bus.publish_admin(admin)
         if not outcome.ok:
-            log.warning("feed %s (%s) failed: %s", feed.id, feed.name, outcome.error)
+            log.warning(
+                "feed %s (%s) failed: %s",
+                feed.id,
+                feed.label,
+                redact_urls_in(outcome.error or "unknown error"),
+            )
         return replace(
             report or PollReport(feed.id, ok=outcome.ok),
             ok=outcome.ok,
@@ -227,6 +345,14 @@ def _one_per_article(items: Sequence[FeedItem]) -> list[FeedItem]:
         ):
             chosen[item.article.id] = item
     return list(chosen.values())
+
+
+def _cap(items: list[FeedItem], limit: int, now: datetime) -> tuple[list[FeedItem], list[FeedItem]]:
+    """The newest ``limit`` items, and the rest (undated ones count as newest, in feed order)."""
+    if len(items) <= limit:
+        return items, []
+    newest = list(reversed(_oldest_first(items, now)))
+    return newest[:limit], newest[limit:]
 
 
 def _oldest_first(items: list[FeedItem], now: datetime) -> list[FeedItem]:
