@@ -239,10 +239,11 @@ async def test_items_are_marked_as_they_are_stored(env: Env) -> None:
 
 
 async def test_one_process_never_polls_a_feed_twice_at_once(env: Env) -> None:
-    release = asyncio.Event()
+    asked, release = asyncio.Event(), asyncio.Event()
     body = rss([numbered(env, 1, minutes=0)])
 
     async def slow(request: Request, writer: asyncio.StreamWriter) -> None:
+        asked.set()
         await release.wait()
         await respond(writer, 200, body, {"Content-Type": "application/rss+xml"})
 
@@ -250,8 +251,7 @@ async def test_one_process_never_polls_a_feed_twice_at_once(env: Env) -> None:
     feed = await env.add("/feed.xml")
     (claimed,) = await env.claim_due()
     first = asyncio.create_task(env.stack.poller.poll(claimed))
-    while not env.server.requests:
-        await asyncio.sleep(0.01)
+    await asyncio.wait_for(asked.wait(), 10)
     # The lease ran out under the slow poll, and this same process claims the feed again.
     env.clock.advance(600)
     (again,) = await env.claim_due()
