@@ -9,7 +9,6 @@ never leaves an alert without its cause, or a cause whose alert was lost.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -21,19 +20,25 @@ from bot.domain.articles import Article
 from bot.domain.claims import Extraction
 from bot.domain.delivery import Channel
 from bot.domain.feeds import RecheckSchedule
-from bot.domain.stories import Story, StoryProfile, story_id_for
-from bot.extract import extract
+from bot.domain.stories import Grouping, Story, StoryProfile, story_id_for
 from bot.ports import StoredArticle, UnitOfWork, UnitOfWorkFactory, WatchedArticle
+from bot.service.analysis import Analyser, Extractor, ThreadAnalyser, extract_article
 from bot.service.routing import route_alerts
-from bot.stories.grouping import GroupingConfig, best_story
+from bot.stories.explain import grouping_for
+from bot.stories.grouping import GroupingConfig, StoryMatch, nearest_story
 from bot.stories.neardup import DEFAULT_THRESHOLD, Fingerprint, fingerprint, is_near_duplicate
 from bot.stories.similarity import article_features, new_profile, update_profile
 
-Extractor = Callable[[Article], Extraction]
-
-
-def extract_article(article: Article) -> Extraction:
-    return extract(article.text, title=article.title)
+# ``Extractor`` and ``extract_article`` live in ``analysis``; re-exported for their callers.
+__all__ = [
+    "Extractor",
+    "IngestArticle",
+    "IngestConfig",
+    "IngestResult",
+    "Ingestor",
+    "Outcome",
+    "extract_article",
+]
 
 
 class Outcome(StrEnum):
@@ -70,6 +75,11 @@ class IngestResult:
     """Alerts raised *and newly recorded* by this ingest (never a repeat)."""
     duplicate_of: str | None = None
     """For a copy: the stored article it repeats."""
+    grouping: Grouping | None = None
+    """Why the article is in its story (None when nothing happened: seen before)."""
+    extraction_failed: str | None = None
+    """Why no claims could be read (e.g. extraction ran past its time budget): the
+    article is stored without them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,14 +105,21 @@ class Ingestor:
         uow_factory: UnitOfWorkFactory,
         *,
         extractor: Extractor = extract_article,
+        analyser: Analyser | None = None,
         config: IngestConfig = IngestConfig(),
         clock: Clock = utc_now,
     ) -> None:
+        """``analyser`` runs extraction and fingerprinting off the event loop (default: a
+        thread running ``extractor``; ``claimwatch run`` uses worker processes)."""
         self._uow_factory = uow_factory
-        self._extract = extractor
+        self._analyse = analyser if analyser is not None else ThreadAnalyser(extractor)
         self._config = config
         self._clock = clock
         self._assigning = asyncio.Semaphore(config.max_concurrent_assignments)
+
+    async def close(self) -> None:
+        """Stop the extraction workers, if any."""
+        await self._analyse.close()
 
     async def __call__(self, cmd: IngestArticle) -> IngestResult:
         article = cmd.article
@@ -112,9 +129,10 @@ class Ingestor:
         if seen is not None and seen.article.content_hash == article.content_hash:
             return IngestResult(article.id, Outcome.UNCHANGED, seen.story_id)
         # Extraction and fingerprinting are pure and the costly part: do them before
-        # taking any lock.
-        extraction = self._extract(article)
-        print_ = fingerprint(article.text)
+        # taking any lock, and off the event loop (which serves polls, deliveries and
+        # /healthz meanwhile).
+        analysis = await self._analyse(article)
+        extraction, print_ = analysis.extraction, analysis.fingerprint
         observed = Observed.of(article, cmd.arrived)
         async with self._assigning, self._uow_factory() as uow:
             await uow.lock_story_assignment()
@@ -123,11 +141,15 @@ class Ingestor:
             if existing is not None and existing.article.content_hash == article.content_hash:
                 return IngestResult(article.id, Outcome.UNCHANGED, existing.story_id)
             if existing is not None and existing.story_id is not None:
-                result = await self._revise(uow, existing, observed, extraction, cmd)
+                result = await self._revise(
+                    uow, existing, observed, extraction, cmd, compare=analysis.failure is None
+                )
             else:
                 original = None if existing else await self._original(uow, article, print_)
                 version = existing.version + 1 if existing else 1
                 result = await self._new(uow, observed, extraction, cmd, version, original)
+            if analysis.failure is not None:
+                result = replace(result, extraction_failed=analysis.failure)
             await uow.articles.add_fingerprint(article.id, print_.keys)
             await self._watch(uow, article, observed, cmd.arrived, fresh=existing is None)
             if result.alerts:
@@ -180,14 +202,20 @@ class Ingestor:
         features = article_features(article, extraction, at)
         # A copy joins its original's story whatever the grouping score would say.
         story: Story | None = None
+        nearest: StoryMatch | None = None
         if original is not None and original.story_id is not None:
             story = await uow.stories.get(original.story_id)
         if story is None:
             candidates = await uow.stories.candidates(
-                around=at, window=self._config.candidate_window, limit=self._config.max_candidates
+                around=at,
+                window=self._config.candidate_window,
+                limit=self._config.max_candidates,
+                keys=features.signature.index_keys(),
+                key_window=self._config.grouping.story_life,
             )
-            match = best_story(features, candidates, config=self._config.grouping)
-            story = match.story if match is not None else None
+            nearest = nearest_story(features, candidates, config=self._config.grouping)
+            if nearest is not None and nearest.score >= self._config.grouping.threshold:
+                story = nearest.story
         if story is not None:
             profile = update_profile(story.profile, features)
         else:
@@ -198,14 +226,22 @@ class Ingestor:
                 updated_at=at,
             )
             profile = new_profile(features)
+        grouping = grouping_for(
+            story.id,
+            nearest=nearest,
+            threshold=self._config.grouping.threshold,
+            copy_of=original.article.id if original is not None else None,
+        )
         changes = detect_changes(story, observed, extraction, self._config.changes)
         await uow.articles.save(StoredArticle(article, version, story.id, extraction, cmd.arrived))
         alerts = await self._commit_story(
-            uow, story, changes, profile=profile, at=at, quiet=cmd.quiet
+            uow, story, changes, profile=profile, at=at, quiet=cmd.quiet, grouping=grouping
         )
         if original is not None:
-            return IngestResult(article.id, Outcome.COPY, story.id, alerts, original.article.id)
-        return IngestResult(article.id, Outcome.NEW, story.id, alerts)
+            return IngestResult(
+                article.id, Outcome.COPY, story.id, alerts, original.article.id, grouping
+            )
+        return IngestResult(article.id, Outcome.NEW, story.id, alerts, grouping=grouping)
 
     async def _revise(
         self,
@@ -214,7 +250,11 @@ class Ingestor:
         observed: Observed,
         extraction: Extraction,
         cmd: IngestArticle,
+        *,
+        compare: bool = True,
     ) -> IngestResult:
+        """A new version of a stored article. Without ``compare`` (its claims could not
+        be read) it is stored, but no alert says its claims changed."""
         assert existing.story_id is not None
         story = await uow.stories.get(existing.story_id)
         await uow.articles.save(
@@ -222,15 +262,24 @@ class Ingestor:
                 observed.article, existing.version + 1, existing.story_id, extraction, cmd.arrived
             )
         )
-        if story is None:  # the story was pruned: nothing to compare with
+        if story is None or not compare:  # the story was pruned: nothing to compare with
             return IngestResult(observed.article.id, Outcome.REVISED, existing.story_id)
         changes = detect_revision(
             story, observed, existing.extraction, extraction, self._config.changes
         )
+        grouping = Grouping("revised", story.id, self._config.grouping.threshold)
         alerts = await self._commit_story(
-            uow, story, changes, profile=story.profile, at=observed.at, quiet=False
+            uow,
+            story,
+            changes,
+            profile=story.profile,
+            at=observed.at,
+            quiet=False,
+            grouping=grouping,
         )
-        return IngestResult(observed.article.id, Outcome.REVISED, story.id, alerts)
+        return IngestResult(
+            observed.article.id, Outcome.REVISED, story.id, alerts, grouping=grouping
+        )
 
     @staticmethod
     async def _commit_story(
@@ -241,6 +290,7 @@ class Ingestor:
         profile: StoryProfile,
         at: datetime,
         quiet: bool,
+        grouping: Grouping | None = None,
     ) -> tuple[Alert, ...]:
         updated = replace(
             story,
@@ -253,6 +303,7 @@ class Ingestor:
             return ()
         fresh = []
         for alert in changes.alerts:
+            alert = replace(alert, grouping=grouping)
             if await uow.alerts.add(alert):
                 fresh.append(alert)
         return tuple(fresh)
