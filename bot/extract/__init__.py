@@ -22,10 +22,16 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from bot.domain.claims import Evidence, Extraction, Figure, Statement
+from bot.domain.claims import Evidence, Extraction, Figure, Statement, Temporal
 from bot.extract.attribution import SPEECH_RE, Kind, SpeechEvent, quote_spans, speech_events
 from bot.extract.fastre import ascii_lower
-from bot.extract.figures import FIGURE_HINT_RE, SentenceFigure, figures_in_sentence
+from bot.extract.figures import (
+    FIGURE_HINT_RE,
+    SentenceFigure,
+    article_looks_back,
+    figures_in_sentence,
+    lead_of,
+)
 from bot.extract.sentences import split_sentences
 from bot.extract.speakers import ArticleSpeakers, resolve_speaker, speaker_key
 from bot.extract.statements import Resolved, SpeakerTracker, build_statement
@@ -134,6 +140,9 @@ def _extract(text: str) -> Extraction:
         replace(st, aliases=registry.aliases(key, st.speaker)) if key else st
         for key, st in statements
     )
+    if figures and article_looks_back(lead_of([s.text for s in sentences])):
+        # An anniversary piece or a statistical release: every figure is about the past.
+        figures = [replace(f, temporal=Temporal.OTHER_EVENT) for f in figures]
     return Extraction(figures=_dedupe(figures), statements=final)
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -904,3 +904,59 @@ def _scope(sentence: str, clause_text: str, c_lo: int, span: NumberSpan, left: s
 
 def _place_label(place: str) -> str:
     return " ".join(place.lower().replace("’", "'").removesuffix("'s").split())
+
+
+# --- the article's frame -------------------------------------------------------------------
+
+_NUMBER_WORD = (
+    r"(?:\d+|one|a|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|"
+    r"twenty-five|thirty|forty|fifty|a\s+hundred|several|many|a\s+few)"
+)
+# A lead that looks back on a disaster: "One year ago, …", "A year after the cyclone …",
+# "… to mark the 15th anniversary of the tsunami", "one year on from the earthquake".
+_RETROSPECTIVE_LEAD = re.compile(
+    rf"\b{_NUMBER_WORD}\s+(?:years?|decades?)\s+(?:ago|after|since|on\s+from|on\s+since|later)\b"
+    r"|\b(?:\w+\s+)?anniversary\b|\bcommemorat\w+|\bin\s+memory\s+of\b"
+    r"|\bremember(?:s|ed|ing)?\s+(?:the\s+)?(?:\d+\s+)?(?:victims|dead|those\s+who)",
+    re.IGNORECASE,
+)
+# A lead that reports statistics over a period: "deaths … decreased in 2016", "… die every
+# year", "37,461 lives were lost on U.S. roads in 2016".
+_STATISTICAL_LEAD = re.compile(
+    r"\b(?:every|each|per)\s+year\b|\bannual(?:ly)?\b|\byear[-\s](?:to|over)[-\s]year\b"
+    r"|\b(?:increased|decreased|rose|fell|declined|dropped|grew)\s+(?:by\s+[\d.]+\s+percent\s+)?"
+    r"in\s+(?:calendar\s+|fiscal\s+)?(?:year\s+)?(?:19|20)\d\d\b"
+    r"|\b(?:deaths|fatalities|lives\s+were\s+lost|were\s+killed|died)\b[^.;]{0,60}?"
+    r"\bin\s+(?:calendar\s+|fiscal\s+)?(?:year\s+)?(?:19|20)\d\d\b(?!\s*,?\s*when)",
+    re.IGNORECASE,
+)
+# A fresh event in the lead ("on Monday", "today") means the period figures are context.
+_FRESH_EVENT = re.compile(
+    r"\b(?:on\s+(?:" + "|".join(WEEKDAYS) + r")|today|yesterday|overnight|this\s+morning|"
+    r"(?:" + "|".join(WEEKDAYS) + r")['’]s)\b",
+    re.IGNORECASE,
+)
+_LEAD_SENTENCES = 1
+_LEAD_MIN_WORDS = 6
+
+
+def lead_of(sentences: Sequence[str]) -> str:
+    """The article's lead: its first sentence of prose (datelines and headings skipped).
+
+    Only the lead frames the whole article; a later "on the anniversary of …" does not.
+    """
+    prose = [s for s in sentences if len(s.split()) >= _LEAD_MIN_WORDS]
+    return " ".join(prose[:_LEAD_SENTENCES])
+
+
+def article_looks_back(lead: str) -> bool:
+    """Is the whole article about the past, so that none of its figures is news?
+
+    Anniversary and one-year-on pieces recall a disaster's toll ("One year ago, …
+    308 people were killed"); statistical releases count deaths over a period ("37,461
+    lives were lost on U.S. roads in 2016"). Their figures, even in sentences that do not
+    say so themselves, describe the past, not an event in progress.
+    """
+    if _RETROSPECTIVE_LEAD.search(lead):
+        return True
+    return bool(_STATISTICAL_LEAD.search(lead)) and not _FRESH_EVENT.search(lead)
