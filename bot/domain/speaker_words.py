@@ -26,7 +26,8 @@ ROLE_WORDS = words(
     coroner executive founder official officials correspondent reporter editor professor
     prof. dr. dr emperor sultan emir ayatollah cardinal archbishop bishop marshal admiral
     undersecretary under-secretary chief-of-staff minister-president speaker councillor
-    councilor officer officers
+    councilor officer officers col gen lt maj capt sgt cmdr cdr adm brig sen rep gov
+    lieut amb
     """
 )
 
@@ -41,6 +42,7 @@ ROLE_MODIFIERS = words(
     rescue relief humanitarian county city municipal assistant associate executive
     press information transport transportation energy education environment agriculture
     village community camp tribal town school hospital church party union opposition
+    housing labor labour trade tourism water infrastructure civil
     """
 )
 
@@ -75,7 +77,7 @@ BODY_WORDS = words(
     network group party alliance federation association foundation fund bank programme
     program unicef unhcr who nato un u.n. eu e.u. un's agencies coalition cabinet senate
     congress assembly directorate command headquarters inc ltd corp railways airlines
-    airline airways police
+    airline airways police board survey consulate
     """
 )
 

@@ -114,7 +114,7 @@ def is_place(name: str) -> bool:
     "Turkey said" and the desk wants to hear when a person or an institution speaks.
     """
     words = [w for w in _words(name) if w != "the"]
-    return bool(words) and all(w in PLACE_BODIES for w in words)
+    return bool(words) and (all(w in PLACE_BODIES for w in words) or is_place_name(name))
 
 
 def person_name_words(name: str) -> list[str]:

@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.domain.places import is_place_name
 from bot.extract.fastre import ascii_lower, trie_alternation
 from bot.extract.lexicon import (
     BODY_WORDS,
@@ -27,17 +28,27 @@ from bot.extract.lexicon import (
     GROUP_PLURAL_HEADS,
     HONORIFICS,
     MEDIA_WORDS,
+    MONTHS,
     NON_OFFICIAL_ROLE_WORDS,
     PLACE_BODIES,
     PRONOUNS,
     ROLE_MODIFIERS,
     ROLE_WORDS,
     SPEECH_VERBS,
+    TITLE_ABBREVIATIONS,
     UNNAMED_HEADS,
+    WEEKDAYS,
     words,
 )
 
-TOKEN_RE = re.compile(r"(?:[A-Za-z]\.){2,}|[^\W\d_][\w'’\-]*|\d[\d,.]*\d|\d|[^\w\s]")
+TOKEN_RE = re.compile(
+    r"(?:[A-Za-z]\.){2,}"
+    r"|(?:"
+    + "|".join(sorted((w.capitalize() for w in TITLE_ABBREVIATIONS), key=len, reverse=True))
+    + r")\.(?=\s)"
+    r"|[^\W\d_][\w'’\-]*|\d[\d,.]*\d|\d|[^\w\s]"
+)
+"""Tokens; a title abbreviation keeps its period ("Col.") so the speaker phrase is not cut."""
 
 _QUOTE_CHARS = '"“”„«»'
 _QUOTE_RE = re.compile("[" + re.escape(_QUOTE_CHARS) + "]")
@@ -262,8 +273,17 @@ def classify(
         i += 1
     core = words[i:]
     core_lows = lows[i:]
-    if not core:
-        return None
+    if not core or all(lw in _CALENDAR_WORDS for lw in core_lows):
+        return None  # "on Wednesday said": a date is never a speaker
+    bare_text = _LEADING_THE.sub("", text)
+    if any(w in _RELATIVE_PRONOUNS for w in core[1:]):
+        # "The man who claimed responsibility": a person described, not named ("who" is
+        # not the WHO).
+        return Mention(Kind.UNNAMED, text, bare_text, None, start, end, non_official_role=True)
+    if len(core) == 1 and is_acronym(core[0]) and core_lows[0] not in PRONOUNS:
+        return Mention(Kind.BODY, text, bare_text, None, start, end)  # "GoE", "FAA"
+    if all(_is_cap(w) for w in core) and is_place_name(" ".join(core)):
+        return Mention(Kind.BODY, text, bare_text, None, start, end)  # "California", "Chile"
     bare = _LEADING_THE.sub("", text)
     # A person's name: capitalised tokens after the last title word ("UN spokesman
     # Stephane Dujarric", "Turkey's U.N. Ambassador Feridun Sinirlioglu", "Mr Altun").
@@ -363,6 +383,17 @@ def classify(
     )
 
 
+_CALENDAR_WORDS = WEEKDAYS | frozenset(MONTHS)
+_RELATIVE_PRONOUNS = frozenset({"who", "whom", "whose", "which", "that"})
+
+
+def is_acronym(word: str) -> bool:
+    """An organisation's initials: "FAA", "GoE", "U.N.", "UNICEF" (two capitals or more)."""
+    letters = word.replace(".", "")
+    caps = sum(c.isupper() for c in letters)
+    return letters.isalpha() and caps >= 2 and caps >= len(letters) - 1 and len(letters) <= 8
+
+
 _MEDIA_NOT_AGENCY = MEDIA_WORDS - {"agency"}
 _BODY_NOT_AGENCY = BODY_WORDS - {"agency"}
 _NON_OFFICIAL_OR_REPORTING = NON_OFFICIAL_ROLE_WORDS | {"reporting"}
@@ -420,6 +451,48 @@ def _boundary_index(toks: list[tuple[str, int, int]], i: int, floor: int) -> int
     return floor - 1
 
 
+_ADJUNCT_PREPS = frozenset({"in", "on", "at", "during", "via", "from", "after", "late", "early"})
+
+
+def _skip_adjuncts(toks: list[tuple[str, int, int]], i: int) -> int:
+    """The last token of the subject when adverbs, a parenthesis or a short prepositional
+    phrase sit between it and the verb: "Trump on Wednesday said", "the minister in an
+    interview with the radio warned", "the Aviation Administration (or FAA) said"."""
+    while i >= 0:
+        j = i
+        while j >= 0 and _low(toks[j][0]) in _SKIP_BEFORE_VERB:
+            j -= 1
+        if j >= 0 and toks[j][0] == ")":
+            k = j - 1
+            while k >= 0 and j - k <= 8 and toks[k][0] not in ("(", ",", ";"):
+                k -= 1
+            if k >= 1 and toks[k][0] == "(":
+                j = k - 1
+        j = _skip_prepositional(toks, j)
+        if j == i:
+            return i
+        i = j
+    return i
+
+
+def _skip_prepositional(toks: list[tuple[str, int, int]], j: int) -> int:
+    """``j`` moved before a comma-free phrase "in/on/at … " of at most 8 tokens that follows
+    a possible subject head ("Police in the capital said" → "Police")."""
+    k = j
+    while k >= 1 and j - k < 8:
+        w = toks[k][0]
+        if w in (",", ";", ":", "(", ")") or w in _QUOTE_CHARS:
+            return j
+        if _low(w) in _ADJUNCT_PREPS and not _is_cap(w) and _valid_head(toks[k - 1][0]):
+            return k - 1
+        k -= 1
+    return j
+
+
+def _is_place_segment(sentence: str, toks: list[tuple[str, int, int]], lo: int, hi: int) -> bool:
+    return 0 < hi - lo <= 3 and is_place_name(sentence[toks[lo][1] : toks[hi - 1][2]])
+
+
 def _subject_before(
     sentence: str, toks: list[tuple[str, int, int]], verb_i: int
 ) -> tuple[Mention | None, int]:
@@ -427,15 +500,18 @@ def _subject_before(
 
     Returns (mention, index of the first token of the subject phrase incl. appositive).
     """
-    i = verb_i - 1
-    while i >= 0 and _low(toks[i][0]) in _SKIP_BEFORE_VERB:
-        i -= 1
+    i = _skip_adjuncts(toks, verb_i - 1)
     if i < 0:
         return None, verb_i
     if toks[i][0] == "," and i >= 1:
         # Appositive: "X, ROLE, said" or "ROLE, X, said".
         c2 = i
         b1 = _boundary_index(toks, c2 - 1, 0)
+        while b1 > 0 and toks[b1][0] == "," and _is_place_segment(sentence, toks, b1 + 1, c2):
+            # "…, a geologist with the Survey in Pasadena, California, said": the place
+            # finishes the appositive, it is not one.
+            c2 = b1
+            b1 = _boundary_index(toks, c2 - 1, 0)
         if b1 >= 0 and toks[b1][0] == "," and c2 - b1 - 1 <= 18 and c2 - b1 > 1:
             appos_lo, appos_hi = b1 + 1, c2
             b0 = _boundary_index(toks, b1 - 1, 0)

@@ -432,6 +432,15 @@ CALL_VERBS = {"called": "call", "calls": "call", "calling": "call", "call": "cal
 # Verbs used for figure attribution but which do not make a statement by themselves.
 ATTRIBUTION_ONLY_VERBS = frozenset({"report", "put", "estimate"})
 
+# Titles written as abbreviations ("Col.", "Cmdr.", "Sen."): the period belongs to the
+# title, so "U.S. Army Col. Ryan Hale" is one speaker phrase, not a phrase cut at "Col".
+TITLE_ABBREVIATIONS = words(
+    """
+    gen lt col maj capt sgt cmdr cdr adm brig sen rep gov dr mr mrs ms prof rev hon pres
+    supt insp cpl pvt lieut amb
+    """
+)
+
 PRONOUNS = frozenset({"he", "she", "it", "they", "we", "i"})
 
 # Speakers that are not officials: an alert must never be raised for them.
@@ -451,6 +460,33 @@ NON_OFFICIAL_ROLE_WORDS = words(
     reporting villager villagers neighbour neighbor student students
     """
 )
+# Words that describe a private person, not an office: a named speaker described so
+# ("Ana Ruiz is a teacher", "39-year-old Ana Ruiz", "said Tom Lee, a mechanic") is not
+# an official even though the article names them.
+PRIVATE_PERSON_WORDS = words(
+    """
+    resident residents witness survivor survivors relative relatives correspondent
+    correspondents reporter reporters journalist journalists analyst analysts editor
+    villager villagers neighbour neighbor student students mechanic teacher farmer owner
+    shopkeeper fisherman driver mother father brother sister son daughter wife husband
+    cousin uncle aunt friend fan fans golfer player athlete passenger passengers victim
+    worker volunteer homeowner businessman businesswoman vendor trader tourist grandmother
+    grandfather widow shop-owner year-old
+    """
+)
+# Verbs that, after "He"/"She" opening the next sentence, say what office a person holds
+# ("He led a Red Cross team …", "She heads the district's disaster office").
+OFFICE_VERBS = words(
+    "led leads heads headed runs ran directs directed chairs chaired is was serves"
+)
+
+# Body nouns that can refer back to any organisation ("the FAA … the agency said").
+GENERIC_BODY_HEADS = words("agency organization organisation body group institution")
+
+# Bodies a country has one of: "the government said", "police said" name it even with
+# no proper noun (the government and police of the place the story is about).
+INSTITUTION_HEADS = words("government presidency police army military navy cabinet parliament")
+
 MEDIA_WORDS = words(
     """
     reuters ap afp anadolu xinhua tass ria interfax bbc cnn ntv trt dpa efe kyodo yonhap
@@ -463,7 +499,7 @@ GROUP_PLURAL_HEADS = words(
     """
     officials sources residents witnesses survivors relatives activists analysts diplomats
     observers experts doctors medics rescuers workers villagers neighbours neighbors officers
-    members forces fighters rebels militants authorities police media people troops soldiers
+    members forces fighters rebels militants authorities media people troops soldiers
     """
 )
 

@@ -23,7 +23,8 @@ _ABBREVIATIONS = words(
     """
     mr mrs ms dr prof gen lt col sgt capt maj cpl pvt adm cmdr rev fr st jr sr gov sen rep
     pres supt insp det no nos vol vols fig figs approx est dept univ inc ltd co corp bros
-    vs etc al jan feb mar apr jun jul aug sep sept oct nov dec mt ft mst hon messrs
+    vs etc al jan feb mar apr jun jul aug sep sept oct nov dec mt ft mst hon messrs brig cdr
+    lieut
     """
 )
 # After a dotted acronym ("U.S.") or "a.m."/"p.m.", split only when one of these follows.

@@ -20,7 +20,15 @@ from bot.domain.speakers import (
     roles_match,
     speaker_key,
 )
-from bot.extract.lexicon import BODY_WORDS, HONORIFICS, ROLE_WORDS, words
+from bot.extract.lexicon import (
+    BODY_WORDS,
+    HONORIFICS,
+    NON_OFFICIAL_ROLE_WORDS,
+    OFFICE_VERBS,
+    PRIVATE_PERSON_WORDS,
+    ROLE_WORDS,
+    words,
+)
 
 __all__ = [
     "ArticleSpeakers",
@@ -60,6 +68,92 @@ _STOP_CAPS = words(
 )
 
 
+# --- is a named person an official? -----------------------------------------------------------
+#
+# News introduces an official by office or organisation ("Governor Ana Ruiz", "Tom Lee, a
+# spokesman for the Red Cross", "Lee heads the district's disaster office") and a private
+# person by circumstance ("Ana Ruiz is a teacher", "39-year-old Ana Ruiz", or nothing at
+# all). So a named speaker is an official only when the article gives them an office.
+
+_OFFICIAL_WORDS = ROLE_WORDS - NON_OFFICIAL_ROLE_WORDS - PRIVATE_PERSON_WORDS
+_WORD_OR_PUNCT = re.compile(r"[\w'’.\-]+|[,;:.!?\"“”()]")
+_CLAUSE_END = frozenset({";", ":", "!", "?", '"', "“", "”", "(", ")"})
+
+
+class Evidence:
+    """What a phrase says about a person: office (True), private (False), nothing (None)."""
+
+    @staticmethod
+    def of_words(tokens: list[str]) -> bool | None:
+        found: bool | None = None
+        for t in tokens:
+            low = t.lower().rstrip(".").removesuffix("'s").removesuffix("’s")
+            if low in PRIVATE_PERSON_WORDS or low.endswith("-year-old"):
+                return False
+            if low in _OFFICIAL_WORDS or (t[:1].isupper() and low in BODY_WORDS):
+                found = True
+        return found
+
+
+def _before(text: str, start: int) -> list[str]:
+    """Up to 8 words right before ``start`` within its sentence ("… the Ministry of
+    Information, Nick Mangwana": commas are crossed, sentence ends and quotes are not)."""
+    toks = _WORD_OR_PUNCT.findall(text[max(0, start - 90) : start])
+    out: list[str] = []
+    for t in reversed(toks):
+        if t in _CLAUSE_END or (t == "." and out) or "\n" in t:
+            break
+        if t not in (",", "."):
+            out.append(t)
+        if len(out) == 8:
+            break
+    return out[::-1]
+
+
+_AFTER_DESCRIPTION = re.compile(
+    r"\s*(?:,\s*(?:who\s+(?:is|was)\s+)?|\s+(?:is|was)\s+)(?P<np>[^.;:\"“”\n]{2,90})"
+)
+
+
+def _after(text: str, end: int) -> list[str]:
+    """The description right after a name: ", a spokesman for …", " is a teacher in …"."""
+    m = _AFTER_DESCRIPTION.match(text, end)
+    if m is None:
+        return []
+    return m.group("np").split(",")[0].split()[:12]
+
+
+_NEXT_PRONOUN = re.compile(
+    r"[^.!?\n]*[.!?”\"]*\s+(?:He|She)\s+(?P<verb>\w+)\s+(?P<np>[^.;\n]{2,80})"
+)
+
+
+def _next_sentence(text: str, end: int) -> list[str]:
+    """ "… said Tom Lee. He led a Red Cross team …": the office told in the next sentence."""
+    m = _NEXT_PRONOUN.match(text, end)
+    if m is None or m.group("verb").lower() not in OFFICE_VERBS:
+        return []
+    return m.group("np").split()[:10]
+
+
+def office_evidence(text: str, surname: str) -> bool | None:
+    """What the article says about the person called ``surname``: an office (True), a
+    private person (False) or nothing (None). Private descriptions win: "a journalist"."""
+    verdict: bool | None = None
+    for m in re.finditer(r"\b" + re.escape(surname) + r"\b", text):
+        name_start = m.start()
+        for phrase in (
+            _before(text, name_start),
+            _after(text, m.end()),
+            _next_sentence(text, m.end()),
+        ):
+            found = Evidence.of_words(phrase)
+            if found is False:
+                return False
+            verdict = verdict or found
+    return verdict
+
+
 @dataclass
 class _Person:
     name: str
@@ -75,6 +169,8 @@ class ArticleSpeakers:
         self._persons: dict[str, _Person] = {}
         self._bodies: dict[str, str] = {}
         self._forms: dict[str, set[str]] = {}
+        self._offices: dict[str, bool] = {}
+        self._acronyms: dict[str, str] | None = None
 
     def add_person(self, name: str, role: str | None) -> str:
         key = speaker_key(name)
@@ -149,6 +245,37 @@ class ArticleSpeakers:
                 best[key] = len(kept)
                 self._persons[key].name = " ".join(kept)
 
+    def has_office(self, key: str, role: str | None) -> bool:
+        """The article gives the person ``key`` an office (see ``office_evidence``)."""
+        cached = self._offices.get(key)
+        if cached is not None:
+            return cached
+        p = self._persons.get(key)
+        roles = [role, p.role if p else None]
+        verdicts = [Evidence.of_words(r.split()) for r in roles if r]
+        if False in verdicts:
+            result = False
+        elif True in verdicts:
+            result = True
+        else:
+            surnames = {
+                f.split()[-1].removesuffix("'s").removesuffix("’s") for f in (p.forms if p else ())
+            }
+            surnames = {w for w in surnames if len(w) >= 3}
+            result = any(office_evidence(self._text, w) for w in surnames)
+        self._offices[key] = result
+        return result
+
+    def expand_acronym(self, name: str) -> str:
+        """``name`` with a leading acronym the article defines written out."""
+        if self._acronyms is None:
+            self._acronyms = acronym_definitions(self._text)
+        first, _, rest = name.partition(" ")
+        full = self._acronyms.get(first)
+        if full is None:
+            return name
+        return f"{full} {rest}".strip() if rest else full
+
     def person(self, key: str) -> tuple[str, str | None] | None:
         p = self._persons.get(key)
         return (p.name, p.role) if p else None
@@ -174,3 +301,48 @@ class ArticleSpeakers:
         if p is not None:
             forms |= p.forms
         return tuple(sorted(f for f in forms if f and f != canonical))
+
+
+# --- acronyms the article defines ------------------------------------------------------------
+
+_DEFINITION = re.compile(
+    r"(?P<name>(?:(?:[A-Z][\w'’.\-]*|of|the|for|and|on|in|de|del)\s+){1,9})"
+    r"\((?:or\s+|the\s+)?(?P<acr>[A-Z][A-Za-z]{1,7})\)"
+)
+_DEF_FUNCTION = frozenset({"of", "the", "for", "and", "on", "in", "de", "del"})
+
+
+def acronym_definitions(text: str) -> dict[str, str]:
+    """Acronyms defined as "Full Name (ACR)" → the full name ("GoE" → "Government of
+    Ecuador"). The name is the shortest run of words before the parenthesis whose
+    capitalised initials spell the acronym's capitals; a country or organisation name
+    right before it is kept ("Mozambique Ministry of Health (MoH)")."""
+    out: dict[str, str] = {}
+    if "(" not in text:
+        return out
+    for m in _DEFINITION.finditer(text):
+        acr = m.group("acr")
+        words = m.group("name").split()
+        name = _definition_name(words, "".join(c for c in acr if c.isupper()))
+        if name and acr not in out:
+            out[acr] = name
+    return out
+
+
+def _definition_name(words: list[str], capitals: str) -> str | None:
+    for n in range(1, len(words) + 1):
+        run = words[-n:]
+        if run[0].lower() in _DEF_FUNCTION:
+            continue
+        initials = "".join(
+            w.replace(".", "")[0] if "." not in w.rstrip(".") else w.replace(".", "")
+            for w in run
+            if w.lower() not in _DEF_FUNCTION
+        )
+        if initials.upper() == capitals:
+            if n < len(words) and words[-n - 1][:1].isupper():
+                prev = words[-n - 1]
+                if body_identity(prev) is not None or prev.isupper():
+                    run = [prev, *run]
+            return " ".join(run)
+    return None

@@ -7,12 +7,18 @@ titles ("the governor of Hatay") resolve to the article's named holder of that o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.domain.claims import Evidence, Statement
-from bot.extract.attribution import Kind, Mention, SpeechEvent
-from bot.extract.lexicon import ATTRIBUTION_ONLY_VERBS
-from bot.extract.speakers import ArticleSpeakers, is_place, speaker_key
+from bot.extract.attribution import Kind, Mention, SpeechEvent, is_acronym
+from bot.extract.lexicon import (
+    ATTRIBUTION_ONLY_VERBS,
+    BODY_WORDS,
+    GENERIC_BODY_HEADS,
+    INSTITUTION_HEADS,
+    ROLE_WORDS,
+)
+from bot.extract.speakers import ArticleSpeakers, body_identity, is_place, speaker_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +44,7 @@ class SpeakerTracker:
         self.registry = registry
         self.last_person: Resolved | None = None
         self.last_body: Resolved | None = None
+        self.bodies: list[Resolved] = []
 
     def resolve(self, m: Mention) -> Resolved | None:
         r = self._resolve(m)
@@ -46,6 +53,7 @@ class SpeakerTracker:
                 self.last_person = r
             elif m.kind is Kind.BODY:
                 self.last_body = r
+                self.bodies.append(r)
         return r
 
     def _resolve(self, m: Mention) -> Resolved | None:
@@ -61,7 +69,7 @@ class SpeakerTracker:
             found = reg.person(key)
             name, role = found if found else (m.name, m.role)
             role = m.role or role
-            official = not m.non_official_role
+            official = not m.non_official_role and reg.has_office(key, m.role)
             reg.add_form(key, m.name)
             return Resolved(key, name, role, True, official, True, m.name)
         if m.kind is Kind.ROLE:
@@ -72,17 +80,74 @@ class SpeakerTracker:
                     reg.add_form(k, m.name)
                     return Resolved(k, found[0], found[1] or m.name, True, True, True, m.name)
             key = speaker_key(m.name)
-            return Resolved(
-                key, m.name, m.role or m.name, True, not m.non_official_role, True, m.name
-            )
+            official = not m.non_official_role and _unique_office(m)
+            return Resolved(key, m.name, m.role or m.name, True, official, True, m.name)
         if m.kind is Kind.BODY:
-            key = speaker_key(m.name)
-            name = reg.body_name(key, m.name)
-            reg.add_form(key, m.name)
-            return Resolved(key, name, None, True, True, False, m.name)
+            return self._body(m)
         if m.kind is Kind.UNNAMED:
             return Resolved("", m.name, m.name, False, False, not m.plural, m.name)
         return Resolved("", m.name, m.name, False, False, False, m.name)  # media
+
+    def _body(self, m: Mention) -> Resolved:
+        """A body: acronyms the article defines are expanded ("GoE" → "Government of
+        Ecuador"); a body named by common nouns ("the agency", "the ministry") is the
+        article's latest body with that head noun; without one, only an institution the
+        nouns single out ("the health ministry", "the government") speaks."""
+        reg = self.registry
+        name = reg.expand_acronym(m.name)
+        if not _proper(name):
+            antecedent = self._antecedent(name)
+            if antecedent is not None:
+                reg.add_form(antecedent.key, m.name)
+                return replace(antecedent, form=m.name)
+            if not _qualified(name):
+                return Resolved("", m.name, None, False, False, False, m.name)
+        key = speaker_key(name)
+        display = reg.body_name(key, name)
+        reg.add_form(key, m.name)
+        official = body_identity(name) is not None or is_place(name)
+        return Resolved(key, display, None, True, official, False, m.name)
+
+    def _antecedent(self, name: str) -> Resolved | None:
+        want = body_identity(name)
+        if want is None:
+            return None
+        for r in reversed(self.bodies):
+            found = body_identity(r.speaker)
+            head_fits = want.head in GENERIC_BODY_HEADS or (found and found.head == want.head)
+            if found is not None and head_fits and r.official:
+                return r
+        return None
+
+
+def _proper(name: str, *, sentence_start: bool = False) -> bool:
+    """The name has a proper word: an acronym, or a capitalised word that is not just the
+    first word of the sentence ("Mexico’s education secretary", not "The judge")."""
+    words = name.split()
+    if any(is_acronym(w) for w in words):
+        return True
+    first_counts = not sentence_start and words[:1] != [] and words[0][:1].isupper()
+    if len(words) == 1:
+        return first_counts and words[0].lower() not in _COMMON_HEADS
+    return first_counts or any(w[:1].isupper() for w in words[1:])
+
+
+def _qualified(name: str) -> bool:
+    """A body named by common nouns that still names one institution: "the health
+    ministry", "the civil defense agency", "the government", "police" (of the country the
+    story is about), unlike "the agency" or "the company" alone."""
+    words = [w.lower() for w in name.split() if w.lower() not in ("the", "a", "an")]
+    return len(words) > 1 or (len(words) == 1 and words[0] in INSTITUTION_HEADS)
+
+
+_COMMON_HEADS = BODY_WORDS | ROLE_WORDS | frozenset({"official"})
+
+
+def _unique_office(m: Mention) -> bool:
+    """An office without a name is a speaker only when it is unique: qualified by a
+    place or organisation ("Mexico's education secretary", "the governor of Hatay") or
+    written as a title ("the Acting Secretary of Defense"), not "the judge"."""
+    return _proper(m.name, sentence_start=m.start == 0)
 
 
 def build_statement(

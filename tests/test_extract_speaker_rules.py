@@ -1,0 +1,164 @@
+"""Who counts as an official speaker, on sentences written for these tests.
+
+Each case is a rule about how news introduces people and bodies: officials by office or
+organisation, private people by circumstance; bodies by name, acronym or a noun that
+refers back; dates, places and descriptions are never people.
+"""
+
+from __future__ import annotations
+
+from bot.extract import extract
+
+
+def _officials(text: str) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for s in extract(text).statements:
+        if s.official:
+            out.setdefault(s.speaker, set()).add(s.verb)
+    return out
+
+
+def _speakers(text: str) -> set[str]:
+    return {s.speaker for s in extract(text).statements}
+
+
+# --- private people are not officials ---------------------------------------------------------
+
+
+def test_a_person_described_by_a_trade_is_not_an_official() -> None:
+    text = (
+        "Tomas Vidal is a baker in Arequipa. He said the walls of his shop cracked. "
+        "Vidal added that his family slept outside."
+    )
+    assert "Tomas Vidal" in _speakers(text)
+    assert _officials(text) == {}
+
+
+def test_a_named_person_with_no_office_is_not_an_official() -> None:
+    text = '"We lost everything," said Lucia Parra, standing by her flattened house.'
+    assert _officials(text) == {}
+
+
+def test_an_age_marks_a_private_person() -> None:
+    text = "The flood took the home of 52-year-old Anan Ruiz. Ruiz said the water rose fast."
+    assert _officials(text) == {}
+
+
+def test_an_office_before_the_name_makes_an_official() -> None:
+    text = "Provincial Governor Ilse Marek said 40 roads were closed."
+    assert "Ilse Marek" in _officials(text)
+
+
+def test_an_office_told_in_the_next_sentence_makes_an_official() -> None:
+    text = (
+        'The damage is "worse than 2010," said Omar Diallo. '
+        "He leads a Red Cross assessment team in the north."
+    )
+    assert "Omar Diallo" in _officials(text)
+
+
+def test_an_office_told_in_an_appositive_makes_an_official() -> None:
+    text = "Omar Diallo, a spokesman for the Interior Ministry, said 12 bridges fell."
+    assert "Omar Diallo" in _officials(text)
+
+
+def test_a_correspondent_is_not_an_official() -> None:
+    text = '"Streets are empty," the network\'s correspondent Ana Reyes said from Lima.'
+    assert _officials(text) == {}
+
+
+# --- titles written as abbreviations -------------------------------------------------------------
+
+
+def test_names_are_not_cut_at_title_abbreviations() -> None:
+    text = (
+        '"Supplies arrive tomorrow," said U.S. Navy Cmdr. Dana Whitfield, head of logistics. '
+        "According to Army Lt. Col. Ravi Menon, the bridge is open."
+    )
+    off = _officials(text)
+    assert "Dana Whitfield" in off and "Ravi Menon" in off
+    assert not any(s.endswith(("Cmdr", "Col")) for s in _speakers(text))
+
+
+def test_brigadier_general_is_one_title() -> None:
+    text = "Brig. Gen. Hana Okafor said the airlift would continue."
+    assert "Hana Okafor" in _officials(text)
+
+
+# --- things that are not people ---------------------------------------------------------------
+
+
+def test_a_weekday_between_name_and_verb_is_skipped() -> None:
+    text = "Chilean President Sofia Lagos on Thursday said the army would help."
+    off = _officials(text)
+    assert "Sofia Lagos" in off
+    assert "Thursday" not in _speakers(text)
+
+
+def test_a_phrase_between_name_and_verb_is_skipped() -> None:
+    text = "Interior Minister Paul Okello in an interview with local radio warned of more rain."
+    assert "Paul Okello" in _officials(text)
+
+
+def test_a_place_inside_an_appositive_is_not_the_speaker() -> None:
+    text = (
+        "Mia Chen, a geologist with the U.S. Geological Survey in Denver, Colorado, "
+        "said more shocks are likely."
+    )
+    assert "Mia Chen" in _officials(text)
+    assert "Colorado" not in _speakers(text)
+
+
+def test_a_described_person_is_not_a_body() -> None:
+    text = "The man who planted the bomb wrote that he acted alone."
+    assert _officials(text) == {}
+
+
+def test_an_unnamed_judge_is_not_an_official() -> None:
+    assert _officials("The judge said the suspect would stay in custody.") == {}
+
+
+def test_a_qualified_office_without_a_name_is_an_official() -> None:
+    text = "The damage, Peru's housing minister said, runs to 3,000 homes."
+    assert _officials(text)
+
+
+# --- bodies ----------------------------------------------------------------------------------
+
+
+def test_a_defined_acronym_is_the_body_it_stands_for() -> None:
+    text = (
+        "The Government of Peru (GoP) declared a state of emergency. "
+        "The GoP said 200 schools were damaged."
+    )
+    assert set(_officials(text)) == {"Government of Peru"}
+
+
+def test_the_agency_refers_back_to_the_latest_body() -> None:
+    text = (
+        "The National Transportation Safety Board said the engine failed. "
+        "The agency added that the recorders were recovered."
+    )
+    st = [s for s in extract(text).statements if s.verb == "add"]
+    assert st and st[0].speaker == "National Transportation Safety Board" and st[0].official
+
+
+def test_the_agency_with_nothing_to_refer_to_is_no_speaker() -> None:
+    assert _officials("The agency said the recorders were recovered.") == {}
+
+
+def test_a_parenthesis_between_body_and_verb_is_skipped() -> None:
+    text = "The Civil Aviation Authority (or CAA) said in a statement that flights resume."
+    assert any("Civil Aviation Authority" in s for s in _officials(text))
+
+
+def test_a_defined_document_is_not_a_speaker() -> None:
+    text = (
+        "Donors discussed the Flood Response Plan (FRP). The FRP says 2 million people need help."
+    )
+    assert _officials(text) == {}
+
+
+def test_an_institution_of_the_country_speaks_without_a_proper_name() -> None:
+    assert _officials("Police said three people were arrested.")
+    assert _officials("The health ministry said 12 clinics were closed.")
