@@ -44,15 +44,22 @@ def _read_all(paths: Sequence[Path]) -> tuple[list[Article], int]:
     return articles, failures
 
 
-async def _replay(paths: Sequence[Path], db_url: str | None, fmt: str, settings: Settings) -> int:
+async def _replay(
+    paths: Sequence[Path], db_url: str | None, fmt: str, settings: Settings, explain: bool = False
+) -> int:
     from bot.bootstrap import build_app, console_sink
+    from bot.stories.explain import explain_line
 
     articles, failures = _read_all(paths)
     sink = console_sink("jsonl" if fmt == "jsonl" else "text")
     app = await build_app(settings, db_url=db_url, sinks=[sink])
     try:
         for command in replay_commands(articles):
-            await app.bus.handle(command)
+            result = await app.bus.handle(command)
+            if explain:
+                # After the article's alerts; on stderr when stdout is a JSON Lines stream.
+                line = explain_line(result.article_id, command.article.title, result.grouping)
+                (sys.stderr if fmt == "jsonl" else sys.stdout).write(line + "\n")
     finally:
         await app.close()
     if fmt != "jsonl":
@@ -268,6 +275,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--db", dest="db_url", help="database URL (default: CLAIMWATCH_DB_URL or ./claimwatch.db)"
     )
     r.add_argument("--format", choices=["text", "jsonl"], default="text")
+    r.add_argument(
+        "--explain",
+        action="store_true",
+        help="print, for each article, the story it joined or started and why",
+    )
 
     e = sub.add_parser("extract", help="print the claims and statements of one article")
     e.add_argument("file", type=Path)
@@ -346,7 +358,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # tick finding the previous one still busy, which is how the runner means it.
     logging.getLogger("apscheduler.scheduler").setLevel(max(logging.ERROR, logging.root.level))
     if args.command == "replay":
-        return asyncio.run(_replay(args.paths, args.db_url, args.format, settings))
+        return asyncio.run(_replay(args.paths, args.db_url, args.format, settings, args.explain))
     if args.command == "extract":
         return _extract(args.file)
     if args.command == "demo":

@@ -28,6 +28,7 @@ from storage.tables import (
     FigureRow,
     FingerprintRow,
     StatementRow,
+    StoryKeyRow,
     StoryRow,
 )
 
@@ -243,16 +244,55 @@ class SqlStoryRepository:
         stmt = select(StoryRow.id).where(StoryRow.id == story_id)
         return (await self._session.execute(stmt)).first() is not None
 
-    async def candidates(self, *, around: datetime, window: timedelta, limit: int) -> list[Story]:
-        """Stories whose ``created_at``…``updated_at`` span overlaps ``around`` ± ``window``,
-        most recently updated first."""
+    async def candidates(
+        self,
+        *,
+        around: datetime,
+        window: timedelta,
+        limit: int,
+        keys: Sequence[str] = (),
+        key_window: timedelta | None = None,
+    ) -> list[Story]:
+        """Stories an article of time ``around`` may belong to.
+
+        Those whose ``created_at``…``updated_at`` span overlaps ``around`` ± ``window``
+        (most recently updated first), and those indexed under any of ``keys`` whose
+        span overlaps ``around`` ± ``key_window`` (most keys in common first), up to
+        ``limit`` of each.
+        """
         stmt = (
             select(StoryRow)
             .where(StoryRow.updated_at >= around - window, StoryRow.created_at <= around + window)
             .order_by(StoryRow.updated_at.desc(), StoryRow.id)
             .limit(limit)
         )
-        return [_story(r) for r in (await self._session.scalars(stmt)).all()]
+        found = {r.id: r for r in (await self._session.scalars(stmt)).all()}
+        if keys and key_window is not None:
+            for row in await self._by_keys(around, keys, key_window, limit):
+                found.setdefault(row.id, row)
+        return [_story(r) for r in found.values()]
+
+    async def _by_keys(
+        self, around: datetime, keys: Sequence[str], window: timedelta, limit: int
+    ) -> Sequence[StoryRow]:
+        shared = func.count().label("shared")
+        ranked = (
+            select(StoryKeyRow.story_id, shared, func.max(StoryKeyRow.last_at).label("last"))
+            .where(
+                StoryKeyRow.key.in_(list(dict.fromkeys(keys))),
+                StoryKeyRow.last_at >= around - window,
+                StoryKeyRow.first_at <= around + window,
+            )
+            .group_by(StoryKeyRow.story_id)
+            .subquery()
+        )
+        stmt = (
+            select(StoryRow)
+            .join(ranked, ranked.c.story_id == StoryRow.id)
+            .order_by(ranked.c.shared.desc(), ranked.c.last.desc(), StoryRow.id)
+            .limit(limit)
+        )
+        return (await self._session.scalars(stmt)).all()
 
     async def save(self, story: Story) -> None:
         """Insert or update (the whole aggregate)."""
@@ -270,6 +310,23 @@ class SqlStoryRepository:
         row.profile = serialize.dump_profile(story.profile)
         row.state = serialize.dump_state(story.state)
         await s.flush()
+        await self._index(story)
+
+    async def _index(self, story: Story) -> None:
+        """Rewrite the story's index keys (its signature and span may have moved)."""
+        s = self._session
+        await s.execute(delete(StoryKeyRow).where(StoryKeyRow.story_id == story.id))
+        keys = story.profile.signature.index_keys()
+        if keys:
+            first = story.profile.first_at or story.created_at
+            last = story.profile.last_at or story.updated_at
+            await s.execute(
+                insert(StoryKeyRow),
+                [
+                    {"story_id": story.id, "key": k, "first_at": first, "last_at": last}
+                    for k in keys
+                ],
+            )
 
     async def search(self, *, query: str | None, tracked_only: bool, limit: int) -> list[Story]:
         """Stories most recently updated first, optionally filtered by ``query``.

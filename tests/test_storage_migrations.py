@@ -24,8 +24,16 @@ SOURCE_TABLES = {"feeds", "feed_items", "watches", "fingerprints", "admin_alerts
 DELIVERY_TABLES = {"subscriptions", "mutes", "digests", "deliveries", "story_threads"}
 HEALTH_TABLES = {"health_episodes"}
 ADMIN_OUTBOX_TABLES = {"admin_channels", "admin_deliveries"}
-TABLES = CORE_TABLES | SOURCE_TABLES | DELIVERY_TABLES | HEALTH_TABLES | ADMIN_OUTBOX_TABLES
-HEAD = "0008_feed_caps"
+STORY_INDEX_TABLES = {"story_keys"}
+TABLES = (
+    CORE_TABLES
+    | SOURCE_TABLES
+    | DELIVERY_TABLES
+    | HEALTH_TABLES
+    | ADMIN_OUTBOX_TABLES
+    | STORY_INDEX_TABLES
+)
+HEAD = "0009_story_index"
 
 
 def _tables(conn: Connection) -> set[str]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from bot.domain.stories import FigureStep
+from bot.domain.stories import FigureStep, Grouping
 
 
 class AlertType(StrEnum):
@@ -77,6 +77,9 @@ class Alert:
     speaker_role: str | None = None
     quote: str | None = None
     history: tuple[FigureStep, ...] = ()
+    grouping: Grouping | None = None
+    """Why the article is in this story (score and what matched). Not part of the key:
+    the same change is the same alert however the article was grouped."""
 
     @property
     def key(self) -> str:
@@ -134,5 +137,6 @@ class Alert:
                 }
                 for s in self.history
             ],
+            "grouping": self.grouping.as_record() if self.grouping else None,
             "key": self.key,
         }

@@ -1,23 +1,34 @@
 """Choosing the story an article belongs to, online, in arrival order.
 
 Text similarity alone cannot decide: every method rates a report from the same
-place on another day as highly similar to the story. So an article is compared
-with each candidate story on four things — words, names, time and facts — and
+place on another day as highly similar to the story, and rates a fact sheet about
+the story's own disaster as unlike the wire reports. So an article is compared with
+each candidate story on five things — words, names, the event signature (what
+happened, where, which named event: ``bot.stories.signature``), time and facts — and
 joins the best-scoring story only if the score clears a threshold; otherwise it
 starts a new story.
 
+    life   = story_life when the story is a one-off disaster the article also
+             reports (same kind of event), else max_gap
     gap    = distance from the article's time to the story's [first_at, last_at]
-             (beyond ``max_gap``: the story is not a candidate at all)
-    decay  = 1 - time_penalty × gap / max_gap
+             (beyond ``life``: the story is not a candidate at all)
+    decay  = 1 - time_penalty × gap / life
+    event  = w_kind × kind⁺ + w_place × place⁺ + w_event_name × name⁺
+             (only for a one-off disaster: an air strike in Idlib identifies nothing)
+    clash  = w_kind_clash × kind⁻ + w_place_clash × place⁻ + w_name_clash × name⁻
     score  = decay × (w_text × cosine
                       + w_names × names
-                      + w_facts × min(1, cosine / facts_gate) × max(0, facts))
-             - w_conflict × max(0, -facts)
+                      + w_facts × min(1, cosine / facts_gate) × max(0, facts)
+                      + event)
+             - w_conflict × max(0, -facts) × (identified_conflict if the signature
+               identifies the event, else 1)
+             - clash
 
 ``cosine`` is that of the article's terms with the story's; ``names`` ∈ [0, 1] the
 rarity-weighted amount of the article's names found among the story's; ``facts`` ∈
 [-1, 1] the agreement of the article's figures with the story's (see
-``fact_agreement``). The best story at or above ``threshold`` wins.
+``fact_agreement``); ``kind``, ``place``, ``name`` ∈ [-1, 1] the signature's parts
+(⁺ the agreeing part, ⁻ the clashing one). The best story at or above ``threshold`` wins.
 """
 
 from __future__ import annotations
@@ -29,6 +40,7 @@ from datetime import datetime, timedelta
 from bot.domain.articles import Article
 from bot.domain.claims import Extraction
 from bot.domain.stories import Story
+from bot.stories.signature import SignatureMatch, compare, is_lasting
 from bot.stories.similarity import ArticleFeatures, article_features, as_utc, dot, norm
 from bot.stories.terms import MAX_IDF, idf
 
@@ -42,10 +54,16 @@ class GroupingConfig:
     scored at most 0.23 against any story (two earthquakes a day apart); the seed reports
     joined their story with at least 0.49 in every one of their 120 arrival orders."""
     max_gap: timedelta = timedelta(hours=72)
-    """An article further than this from a story's time span never joins it."""
+    """An article further than this from a story's time span never joins it, unless both
+    report the same one-off disaster (see ``story_life``). From
+    ``CLAIMWATCH_CANDIDATE_WINDOW_HOURS``."""
+    story_life: timedelta = timedelta(days=60)
+    """How long a one-off disaster (earthquake, storm, flood, crash …) stays open to
+    reports of the same kind of event: situation reports, fact sheets and "two months
+    after the quake" pieces come for weeks. From ``CLAIMWATCH_STORY_LIFE_DAYS``."""
     time_penalty: float = 0.5
-    """Share of the score lost at ``max_gap`` (linearly): a report a day later is still news
-    of the same event, but with less benefit of the doubt."""
+    """Share of the score lost at the end of the story's life (linearly): a report a day
+    later is still news of the same event, but with less benefit of the doubt."""
     w_text: float = 1.0
     """Weight of the cosine of the article's terms with the story's."""
     w_names: float = 0.25
@@ -73,6 +91,22 @@ class GroupingConfig:
     """Conflict counted when the article counts other victims for a metric the story has."""
     other_metrics: float = 0.3
     """Conflict counted when the two share no metric at all."""
+    w_kind: float = 0.2
+    """Weight of the same kind of event (share of event-type mentions in common)."""
+    w_place: float = 0.25
+    """Weight of the same place (share of place mentions in common, by country)."""
+    w_event_name: float = 0.3
+    """Weight of the same named event (a storm's name, a flight number)."""
+    w_kind_clash: float = 0.4
+    """Lost when both say what happened and it differs (an air crash, a shooting)."""
+    w_place_clash: float = 0.3
+    """Lost when both name places and share no country."""
+    w_name_clash: float = 0.5
+    """Lost when both name the event and the names differ (Harvey, Irma)."""
+    identified_conflict: float = 0.25
+    """Share of the figures' conflict counted when the signature identifies the event:
+    a fact sheet that counts one province, or repeats an older figure, is still the
+    same earthquake."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +131,10 @@ class StoryMatch:
     gap: timedelta
     """Distance from the article's time to the story's time span (zero inside it)."""
     facts: FactCheck = field(default_factory=FactCheck)
+    event: SignatureMatch = field(default_factory=SignatureMatch)
+    """How the article's event signature compares with the story's."""
+    life: timedelta = timedelta(hours=72)
+    """How far from the story the article could be and still join."""
 
     @property
     def story_id(self) -> str:
@@ -116,6 +154,9 @@ class StoryMatch:
             f"names={','.join(self.shared_names) or '-'}",
             f"facts={self.facts.agreement:+.2f}",
         ]
+        e = self.event
+        if e.kind or e.place or e.name:
+            parts.append(f"event=kind{e.kind:+.2f}/place{e.place:+.2f}/name{e.name:+.2f}")
         if self.facts.agreeing:
             parts.append(f"agree={','.join(self.facts.agreeing)}")
         if self.facts.conflicting:
@@ -224,25 +265,68 @@ def _name_score(
     return min(1.0, weight / saturation), shared
 
 
+def _story_life(event: SignatureMatch, story: Story, config: GroupingConfig) -> timedelta:
+    """``story_life`` for a one-off disaster the article reports too, else ``max_gap``."""
+    if event.kind > 0 and is_lasting(story.profile.signature):
+        return max(config.story_life, config.max_gap)
+    return config.max_gap
+
+
+def _event_evidence(event: SignatureMatch, lasting: bool, config: GroupingConfig) -> float:
+    if not lasting:
+        return 0.0
+    return (
+        config.w_kind * max(0.0, event.kind)
+        + config.w_place * max(0.0, event.place)
+        + config.w_event_name * max(0.0, event.name)
+    )
+
+
+def _event_clash(event: SignatureMatch, config: GroupingConfig) -> float:
+    return (
+        config.w_kind_clash * max(0.0, -event.kind)
+        + config.w_place_clash * max(0.0, -event.place)
+        + config.w_name_clash * max(0.0, -event.name)
+    )
+
+
 def score_story(
     features: ArticleFeatures, story: Story, config: GroupingConfig = GroupingConfig()
 ) -> StoryMatch | None:
     """The article's score against one story, or None when the story is out of time range."""
     gap = time_gap(features.at, story)
-    if gap > config.max_gap:
+    event = compare(features.signature, story.profile.signature)
+    life = _story_life(event, story, config)
+    if gap > life:
         return None
+    lasting = life > config.max_gap
     profile = story.profile
     shared_dot = dot(features.terms, profile.terms)
     similarity = shared_dot / (features.norm * norm(profile.terms)) if shared_dot else 0.0
     names, shared = _name_score(features.names, profile.places, config.names_saturation)
     newer = profile.last_at is None or features.at >= as_utc(profile.last_at)
     facts = fact_agreement(features.facts, profile.facts, newer=newer, config=config)
-    decay = 1.0 - config.time_penalty * (gap / config.max_gap)
+    decay = 1.0 - config.time_penalty * (gap / life)
     corroboration = min(1.0, similarity / config.facts_gate) * max(0.0, facts.agreement)
-    evidence = config.w_text * similarity + config.w_names * names + config.w_facts * corroboration
-    score = decay * evidence - config.w_conflict * max(0.0, -facts.agreement)
+    evidence = (
+        config.w_text * similarity
+        + config.w_names * names
+        + config.w_facts * corroboration
+        + _event_evidence(event, lasting, config)
+    )
+    conflict = config.w_conflict * max(0.0, -facts.agreement)
+    if lasting and event.identifies:
+        conflict *= config.identified_conflict
+    score = decay * evidence - conflict - _event_clash(event, config)
     return StoryMatch(
-        story=story, score=score, similarity=similarity, shared_names=shared, gap=gap, facts=facts
+        story=story,
+        score=score,
+        similarity=similarity,
+        shared_names=shared,
+        gap=gap,
+        facts=facts,
+        event=event,
+        life=life,
     )
 
 
@@ -269,10 +353,22 @@ def best_story(
     config: GroupingConfig = GroupingConfig(),
 ) -> StoryMatch | None:
     """``choose_story`` for features already computed (the ingest path reuses them)."""
+    match = nearest_story(features, candidates, config=config)
+    return match if match is not None and match.score >= config.threshold else None
+
+
+def nearest_story(
+    features: ArticleFeatures,
+    candidates: Sequence[Story],
+    *,
+    config: GroupingConfig = GroupingConfig(),
+) -> StoryMatch | None:
+    """The best-scoring candidate in time range, whether or not it clears the threshold
+    (so that a new story can say which story came nearest, and by how much)."""
     best: StoryMatch | None = None
     for story in candidates:
         match = score_story(features, story, config)
-        if match is None or match.score < config.threshold:
+        if match is None:
             continue
         if best is None or (-match.score, match.story.id) < (-best.score, best.story.id):
             best = match

@@ -8,12 +8,13 @@ bounded however long the story runs: at most ``MAX_TERMS`` terms and
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from bot.domain.articles import Article
 from bot.domain.claims import Extraction
-from bot.domain.stories import StoryProfile, series_key
+from bot.domain.stories import EventSignature, StoryProfile, series_key
+from bot.stories.signature import article_signature, merge_signature
 from bot.stories.terms import article_terms, normalise, salient_names
 
 MAX_TERMS = 300
@@ -134,6 +135,8 @@ class ArticleFeatures:
     at: datetime
     norm: float = 1.0
     """Length of ``terms`` (1 for ``article_terms`` output; kept so cosine needs one norm)."""
+    signature: EventSignature = field(default_factory=EventSignature)
+    """What happened, where, and the event's name (see ``bot.stories.signature``)."""
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -150,6 +153,7 @@ def article_features(article: Article, extraction: Extraction, at: datetime) -> 
         facts=article_facts(extraction),
         at=article_time(article, at),
         norm=norm(terms),
+        signature=article_signature(article.title, article.text),
     )
 
 
@@ -162,6 +166,7 @@ def new_profile(features: ArticleFeatures) -> StoryProfile:
         last_at=features.at,
         article_count=1,
         facts=dict(features.facts),
+        signature=features.signature,
     )
 
 
@@ -191,4 +196,5 @@ def update_profile(profile: StoryProfile, features: ArticleFeatures) -> StoryPro
         last_at=when if last is None else max(as_utc(last), when),
         article_count=profile.article_count + 1,
         facts=facts,
+        signature=merge_signature(profile.signature, features.signature, profile.article_count),
     )
