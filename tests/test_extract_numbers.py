@@ -110,3 +110,18 @@ def test_sentence_splitting(text: str, n: int) -> None:
     assert len(spans) == n, [text[a:b] for a, b in spans]
     for a, b in spans:
         assert text[a:b] == text[a:b].strip() and text[a:b]
+
+
+def test_number_forms_of_news_copy() -> None:
+    from bot.extract.numbers import find_numbers
+
+    def one(text: str) -> tuple[float, float | None, str]:
+        (span,) = find_numbers(text)
+        q = span.quantity
+        return (q.value, q.high, q.qualifier.value)
+
+    assert one("nearly three-thousand homes") == (3000, None, "nearly")
+    assert one("some two-hundred villagers") == (200, None, "about")
+    assert one("two dozen sailors") == (24, None, "exact")
+    assert one("climbed past 500") == (500, None, "more than")
+    assert one("reached into the hundreds") == (200, 999, "approximate")

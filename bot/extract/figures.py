@@ -23,10 +23,10 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
-from bot.domain.claims import Metric, Quantity, Scope, ScopeKind, Temporal
+from bot.domain.claims import Metric, Qualifier, Quantity, Scope, ScopeKind, Temporal
 from bot.extract.fastre import ascii_lower, trie_alternation
 from bot.extract.lexicon import (
     ACTIVE_TRIGGERS,
@@ -123,8 +123,9 @@ _PERSONISH_SUFFIX = re.compile(
 _TOLL_LEFT = re.compile(
     r"\b(?:(?P<kind>death|casualty|fatality|injury)\s+)?(?:toll|tally)"
     r"(?P<gap>(?:\s+[^\s.;:!?\"“”]+){0,10}?)\s+"
-    r"(?P<link>to|at|of|was|is|were|are|stood|stands|reached|reach|hit|topped|top|passed|"
-    r"exceeded|exceed|surpassed|climbed|rose|jumped|increased|risen|now)"
+    r"(?P<link>to|at|of|was|is|were|are|stood|stands|reached|reaches|reach|hit|hits|topped|tops|"
+    r"top|passed|passes|exceeded|exceeds|exceed|surpassed|surpasses|climbed|climbs|rose|rises|"
+    r"jumped|increased|increases|risen|now)"
     r"(?:\s+(?:now|already|initially|previously|just|officially|only|about|to|at))*\s*$",
     re.IGNORECASE,
 )
@@ -171,7 +172,10 @@ _FORECAST_LEFT = re.compile(
     r"\b(?:(?:could|may|might|would|will)\s+(?:(?:well|soon|eventually|further|also)\s+)?"
     r"(?:rise|reach|climb|exceed|increase|top|hit|surpass|be|have|kill|leave|affect|displace)|"
     r"expected\s+to|feared|fears?\s+(?:that\s+)?|likely\s+to|projected|forecasts?|predicted|"
-    r"predicts?|risk\s+of|at\s+risk)\b",
+    r"predicts?|risk\s+of|at\s+risk|"
+    # "It appears that we can register more than 1,000 deaths": a speaker's expectation.
+    r"(?:appears?|seems?)\s+(?:that|likely)|"
+    r"(?:can|could|may|might|will|would)\s+(?:well\s+)?(?:register|record|count|see|expect))\b",
     re.IGNORECASE,
 )
 _UPDATE_LEFT = re.compile(
@@ -776,7 +780,7 @@ def _framed(r: _Reading) -> SentenceFigure:
     temporal = _temporal(r, markers, c_lo, c_hi)
     return SentenceFigure(
         metric=r.metric,
-        quantity=span.quantity,
+        quantity=_passed(r),
         subject=" ".join(r.subject.split()),
         subject_group=r.group,
         start=span.start,
@@ -785,6 +789,22 @@ def _framed(r: _Reading) -> SentenceFigure:
         temporal=temporal,
         framed_as_update=_update_framed(r, temporal, markers, sentence[r.trigger_end : c_hi]),
     )
+
+
+_PASSING_LINKS = frozenset(
+    {"topped", "tops", "top", "passed", "passes", "exceeded", "exceeds", "exceed", "surpassed"}
+    | {"surpasses"}
+)
+
+
+def _passed(r: _Reading) -> Quantity:
+    """ "the toll topped 5,000": more than the number written."""
+    q = r.span.quantity
+    if r.toll is None or q.qualifier is not Qualifier.EXACT or q.high is not None:
+        return q
+    if r.toll.group("link").lower() not in _PASSING_LINKS:
+        return q
+    return replace(q, qualifier=Qualifier.MORE_THAN)
 
 
 def _carry_subject(r: _Reading) -> None:
@@ -797,8 +817,29 @@ def _carry_subject(r: _Reading) -> None:
         r.group = r.previous[-1].subject_group or r.group
 
 
+# Reported speech starts a new statement: "likely to grow, with officials saying 200 are
+# missing" forecasts the toll, not the 200.
+_NEW_STATEMENT = re.compile(
+    r",\s+with\b|\b(?:saying|said|says|told|reported|reports|reporting|according\s+to)\b",
+    re.IGNORECASE,
+)
+
+
 def _markers(near_left: str) -> set[str]:
-    return {k for m in _MARKERS.finditer(near_left) for k, v in m.groupdict().items() if v}
+    """Earlier / forecast / update markers before the number.
+
+    A forecast must be in the number's own statement ("… likely to grow, with officials
+    saying 200 are missing": the 200 is not forecast); a time marker may frame the report
+    ("he previously said that nine were killed").
+    """
+    found = {k for m in _MARKERS.finditer(near_left) for k, v in m.groupdict().items() if v}
+    if "forecast" in found:
+        cut = 0
+        for m in _NEW_STATEMENT.finditer(near_left):
+            cut = m.end()
+        if cut and not _FORECAST_LEFT.search(near_left, cut):
+            found.discard("forecast")
+    return found
 
 
 def _temporal(r: _Reading, markers: set[str], c_lo: int, c_hi: int) -> Temporal:

@@ -56,6 +56,7 @@ _QUALIFIERS: tuple[tuple[str, Qualifier], ...] = (
     ("upwards of", Qualifier.MORE_THAN),
     ("more than", Qualifier.MORE_THAN),
     ("over", Qualifier.MORE_THAN),
+    ("past", Qualifier.MORE_THAN),  # "the toll climbed past 500"
     ("just under", Qualifier.NEARLY),
     ("close to", Qualifier.NEARLY),
     ("nearly", Qualifier.NEARLY),
@@ -73,6 +74,7 @@ _QUALIFIERS: tuple[tuple[str, Qualifier], ...] = (
     ("fewer than", Qualifier.LESS_THAN),
     ("less than", Qualifier.LESS_THAN),
     ("under", Qualifier.LESS_THAN),
+    ("into the", Qualifier.APPROXIMATE),  # "the number of dead reached into the hundreds"
     ("a further", Qualifier.EXACT),
     ("another", Qualifier.EXACT),
     ("an additional", Qualifier.EXACT),
@@ -93,11 +95,14 @@ _SMALL = (
 )
 _DIG = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
 _DIGNUM = rf"{_DIG}(?:\s?(?:million|billion|thousand|mln|mn|bn|m|k)(?![\w-]))?(?![\w,]\d)"
+# "two dozen" before "two": the first alternative that fits wins. Scale words may be
+# hyphenated ("three-thousand", "two-hundred").
 _WORDNUM = (
-    rf"(?:{_SMALL})(?:\s+hundred(?:\s+(?:and\s+)?(?:{_SMALL}))?)?(?:\s+(?:thousand|million|billion))?"
+    rf"(?:a|one|two|three|four|five|six|several|a\s+few|a\s+couple\s+of)\s+dozen"
+    rf"|(?:{_SMALL})(?:[\s-]+hundred(?:\s+(?:and\s+)?(?:{_SMALL}))?)?"
+    rf"(?:[\s-]+(?:thousand|million|billion))?"
     rf"|(?:a|an|one)\s+(?:hundred|thousand|million|billion)(?:\s+(?:thousand|million))?"
     rf"|half\s+a\s+(?:million|billion|dozen)"
-    rf"|(?:a|one|two|three|four|five|six|several|a\s+few|a\s+couple\s+of)\s+dozen"
     rf"|(?:several|a\s+few|a\s+couple\s+of)\s+(?:hundred|thousand|million)"
 )
 _VAGUE_RE = (

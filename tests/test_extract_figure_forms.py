@@ -1,0 +1,78 @@
+"""How news writes a number and what kind of figure it is: forms, projections, estimates.
+
+Sentences are written for these tests (none is copied from a real report).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.domain.claims import Metric, Qualifier, Temporal
+from bot.extract import extract
+
+K, INJ, MIS = Metric.KILLED, Metric.INJURED, Metric.MISSING
+Q = Qualifier
+
+
+@pytest.mark.parametrize(
+    ("sentence", "metric", "value", "qualifier"),
+    [
+        # a toll that passes a mark is above it
+        ("The death toll from the floods tops 1,200, the ministry said.", K, 1200, Q.MORE_THAN),
+        ("By evening the death toll had topped 4,000.", K, 4000, Q.MORE_THAN),
+        ("The death toll climbed past 700 on Thursday.", K, 700, Q.MORE_THAN),
+        ("The toll surpassed 90 after rescuers reached the village.", K, 90, Q.MORE_THAN),
+        # number words, hyphenated scales, dozens
+        ("Nearly four-thousand people were injured in the blast.", INJ, 4000, Q.NEARLY),
+        ("Two dozen fishermen are missing after the storm.", MIS, 24, Q.EXACT),
+        ("Three dozen people died when the bridge gave way.", K, 36, Q.EXACT),
+        ("Officials said a further 17 people had died overnight.", K, 17, Q.EXACT),
+        # vague quantities by the value conventions
+        ("The number of dead reached into the hundreds by Sunday.", K, 200, Q.APPROXIMATE),
+        ("Dozens of people were killed in the attack on the market.", K, 24, Q.APPROXIMATE),
+        (
+            "Tens of thousands of people were displaced by the eruption.",
+            Metric.DISPLACED,
+            20000,
+            Q.APPROXIMATE,
+        ),
+    ],
+)
+def test_number_forms(sentence: str, metric: Metric, value: float, qualifier: Qualifier) -> None:
+    figures = extract(sentence).figures
+    assert [(f.metric, f.quantity.value, f.quantity.qualifier) for f in figures] == [
+        (metric, value, qualifier)
+    ]
+    assert figures[0].temporal is Temporal.CURRENT
+
+
+def test_a_range_keeps_its_low_end_and_its_high_end() -> None:
+    (f,) = extract("Between 60 and 75 miners remain trapped or missing, the company said.").figures
+    assert (f.quantity.value, f.quantity.high) == (60, 75)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "It appears that we may register more than 2,000 deaths, the governor said.",
+        "More than 500 people are feared dead after the dam burst.",
+        "Officials warned the death toll could reach 3,000.",
+        "The number of dead may rise to 150 as rescuers dig through the mud.",
+        "Aid groups said the toll was expected to exceed 800.",
+    ],
+)
+def test_forecasts_and_fears_are_projections(sentence: str) -> None:
+    figures = extract(sentence).figures
+    assert figures and all(f.temporal is Temporal.FORECAST for f in figures)
+    assert not extract(sentence).impact_figures
+
+
+def test_a_forecast_about_one_number_does_not_reach_the_next_statement() -> None:
+    text = "The toll is likely to rise, with police saying more than 40 people are missing."
+    (f,) = extract(text).figures
+    assert (f.metric, f.quantity.value, f.temporal) == (MIS, 40, Temporal.CURRENT)
+
+
+def test_an_estimate_of_the_current_toll_is_a_current_figure() -> None:
+    (f,) = extract("Local media estimate the death toll at 310.").figures
+    assert (f.quantity.value, f.temporal) == (310, Temporal.CURRENT)
