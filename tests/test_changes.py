@@ -166,11 +166,16 @@ def test_vague_quantities_confirm_precise_ones() -> None:
     desk = Desk()
     desk.read(fig(33))
     assert desk.read(fig(24, q=Qualifier.APPROXIMATE, high=99)) == []  # "dozens"
+    # After a vague quantity, the first count above its number is news ("dozens" → 33:
+    # the desk learns how many), a count below it ("dozens" → 20) is not.
     desk2 = Desk()
     desk2.read(fig(24, q=Qualifier.APPROXIMATE, high=99))
-    assert desk2.read(fig(33)) == []  # a refinement, not a rise
+    assert types(desk2.read(fig(33))) == [AlertType.FIGURE_RISE]
     series = next(iter(desk2.story.state.series.values()))
     assert series.head is not None and series.head.quantity.value == 33
+    desk3 = Desk()
+    desk3.read(fig(200, q=Qualifier.APPROXIMATE, high=999))  # "into the hundreds"
+    assert desk3.read(fig(150, q=Qualifier.AT_LEAST)) == []
 
 
 def test_hundreds_after_dozens_is_a_rise() -> None:

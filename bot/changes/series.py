@@ -39,7 +39,7 @@ from bot.changes.compare import Relation, compatible, consistent, refines, relat
 from bot.changes.model import ChangeConfig, Draft, Observed, SourceKey
 from bot.domain.alerts import AlertType
 from bot.domain.articles import Article
-from bot.domain.claims import Figure, Metric, ScopeKind, Temporal
+from bot.domain.claims import Figure, Metric, Quantity, ScopeKind, Temporal
 from bot.domain.stories import FigureStep, Series, StoryState, series_key
 
 # Words that set one figure against another ("… but the Observatory puts the figure at 34").
@@ -230,6 +230,19 @@ def _peak(lineage: Sequence[FigureStep]) -> FigureStep | None:
     return max(lineage, key=lambda s: s.quantity.value, default=None)
 
 
+def _above_peak(new: Quantity, peak: Quantity) -> bool:
+    """Is ``new`` news against the highest value so far?
+
+    A count after a vague quantity is news when it is above the vague one's number: "into
+    the hundreds" then "at least 336" is the first count, "dozens" then 49 tells the desk
+    how many. A vague quantity after a count is news only when its whole range is above
+    it ("hundreds" after 33, not "dozens" after 33).
+    """
+    if peak.is_vague and not new.is_vague:
+        return new.value > peak.value
+    return relate(new, peak) is Relation.HIGHER
+
+
 def _judge(work: _Work, shown: Figure, head_step: FigureStep) -> bool:
     """New figure, rise, refinement, drop or stale re-report; True when it becomes the head."""
     prev = work.series.head
@@ -239,7 +252,7 @@ def _judge(work: _Work, shown: Figure, head_step: FigureStep) -> bool:
         work.drafts.append(Draft(AlertType.NEW_FIGURE, figure=shown))
         return True
     new = shown.quantity
-    if relate(new, peak.quantity) is Relation.HIGHER:
+    if _above_peak(new, peak.quantity):
         work.lineage.append(head_step)
         if work.alerts_on:
             work.drafts.append(Draft(AlertType.FIGURE_RISE, figure=shown, previous=peak))
