@@ -36,6 +36,8 @@ def main() -> int:
     results: dict[str, object] = {
         "python": platform.python_version(),
         "extraction": extraction.run(int(1000 * scale)),
+        "extraction_dev": extraction.dev_throughput(),
+        "extraction_hostile": extraction.hostile(),
         "replay_sqlite": replay.run(int(500 * scale)),
         "feed_polling": (
             feeds.run(300, cold=50, naive=100) if args.quick else feeds.run(2000, cold=100)
@@ -57,6 +59,12 @@ def main() -> int:
         f"extraction    {ex['articles_per_s']:8.0f} articles/s  ({ex['kib_per_s']:.0f} KiB/s, "
         f"{ex['figures_per_article']:.1f} figures/article, one core)   target ≥ 500"
     )
+    dev, hostile = results["extraction_dev"], results["extraction_hostile"]
+    assert dev is None or isinstance(dev, dict)
+    assert isinstance(hostile, dict)
+    extraction.print_dev(dev)
+    print("hostile text  (seconds per 100 KB, best of 3)")
+    extraction.print_hostile(hostile)
     print(
         f"replay→SQLite {rp['articles_per_s']:8.0f} articles/s  ({rp['alerts']} alerts for "
         f"{rp['articles']} articles); second replay "
