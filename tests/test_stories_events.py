@@ -296,3 +296,26 @@ def test_grouping_windows_come_from_the_settings() -> None:
     assert config.grouping.max_gap == timedelta(hours=24)
     assert config.grouping.story_life == timedelta(days=10)
     assert config.candidate_window == timedelta(hours=24)
+
+
+def test_an_anniversary_does_not_reopen_the_story_however_long_it_lives() -> None:
+    """With a story life of more than a year, the one-year-on piece still stays out:
+    it recalls the earthquake, it does not report it."""
+    long_life = GroupingConfig(story_life=timedelta(days=400))
+    assigned = run([QUAKE_WIRE, QUAKE_UPDATE, FACT_SHEET, ANNIVERSARY], long_life)
+    assert assigned[FACT_SHEET.id] == assigned[QUAKE_WIRE.id]
+    assert assigned[ANNIVERSARY.id] == ANNIVERSARY.id
+
+
+def test_a_real_disaster_does_not_join_a_drill_of_the_same_kind() -> None:
+    drill = article(
+        "drill",
+        "Peru holds national earthquake drill",
+        "Millions of Peruvians left their homes and offices on Thursday in a national "
+        "earthquake drill, practising evacuation in Lima and Arequipa under a scenario of a "
+        "magnitude 8.0 quake.",
+        -20,
+    )
+    assigned = run([drill, QUAKE_WIRE, FACT_SHEET])
+    assert assigned[QUAKE_WIRE.id] == QUAKE_WIRE.id
+    assert assigned[FACT_SHEET.id] == QUAKE_WIRE.id

