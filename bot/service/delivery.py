@@ -145,7 +145,7 @@ class DeliveryWorker:
                     transport, delivery.channel, key, thread, delivery.started_at
                 )
                 if posted is not None:
-                    log.info("delivery %d had landed before the restart: not resent", delivery.id)
+                    log.info("delivery %d had landed after all: not posted again", delivery.id)
             if posted is None:
                 posted = await transport.post_alert(
                     delivery.channel.id, alert, thread=thread, idempotency_key=key, card=card

@@ -442,6 +442,7 @@ class FakeDiscord:
         self._outage_status = 503
         self._outage_html = False
         self._outage_lands = False
+        self._outage_reads = False
         self._history_forbidden: set[str] = set()
         self._threads_refused: dict[str, int] = {}
         self._connections: list[_Connection] = []
@@ -557,16 +558,24 @@ class FakeDiscord:
             self._retry_after = retry_after
 
     def outage(
-        self, seconds: float, status: int = 503, *, html: bool = False, lands: bool = False
+        self,
+        seconds: float,
+        status: int = 503,
+        *,
+        html: bool = False,
+        lands: bool = False,
+        reads: bool = False,
     ) -> None:
         """For ``seconds``, message/thread/webhook writes answer ``status`` with a JSON error
         (``html``: a proxy's HTML page). ``lands``: a channel message POST is stored all the
-        same and only its answer is the error, so the client cannot know it was posted."""
+        same and only its answer is the error, so the client cannot know it was posted.
+        ``reads``: message history reads (the bot's look-ups) fail as well."""
         with self._lock:
             self._outage_until = time.monotonic() + seconds
             self._outage_status = status
             self._outage_html = html
             self._outage_lands = lands
+            self._outage_reads = reads
 
     def forbid_history(self, channel_id: str | int) -> None:
         """Reading the channel's (and its threads') messages answers 403 Missing Access, as for
@@ -1274,6 +1283,8 @@ class FakeDiscord:
             fault = self._fault(cid, transient=False)
             if fault is not None:
                 return fault
+            if self._outage_reads and time.monotonic() < self._outage_until:
+                return _error(self._outage_status, "Service Unavailable (fake outage)")
             thread = self._threads.get(cid)
             if {cid, thread.parent_id if thread else cid} & self._history_forbidden:
                 return _error(403, "Missing Access", 50001)

@@ -466,6 +466,7 @@ class FakeSlack:
         self._outage_status = 503
         self._outage_body: OutageBody = "json"
         self._outage_lands = False
+        self._outage_reads = False
         self._history_refusal: str | None = None
         self._socket_numbers = itertools.count(1)
         self._issued_sockets: set[int] = set()
@@ -636,6 +637,7 @@ class FakeSlack:
         *,
         body: OutageBody = "json",
         lands: bool = False,
+        reads: bool = False,
     ) -> None:
         """Answer write calls with ``status`` for the next ``seconds``.
 
@@ -644,12 +646,14 @@ class FakeSlack:
         plain text). ``lands``: ``chat.postMessage`` is carried out all the same and
         only its answer is the error (a gateway that timed out on a backend that
         went on), so the client cannot know that its message is in the channel.
+        ``reads``: history reads (the bot's "did it land?" look-ups) fail as well.
         """
         with self._lock:
             self._outage_until = time.monotonic() + seconds
             self._outage_status = status
             self._outage_body = body
             self._outage_lands = lands
+            self._outage_reads = reads
 
     def refuse_history(self, error: str | None = "missing_scope") -> None:
         """``conversations.history`` / ``conversations.replies`` fail as Slack fails them
@@ -1025,6 +1029,11 @@ class FakeSlack:
 
     def _take_fault(self, method: str) -> _Fault | None:
         """The injected failure for this call, if any (consumes one rate-limit slot)."""
+        if method in HISTORY_METHODS:
+            with self._lock:
+                if self._outage_reads and time.monotonic() < self._outage_until:
+                    return _Fault(self._outage_status, "service_unavailable", {}, "html")
+            return None
         if method not in self.FAULTY_METHODS:
             return None
         with self._lock:
