@@ -162,3 +162,59 @@ def test_a_defined_document_is_not_a_speaker() -> None:
 def test_an_institution_of_the_country_speaks_without_a_proper_name() -> None:
     assert _officials("Police said three people were arrested.")
     assert _officials("The health ministry said 12 clinics were closed.")
+
+
+# --- reports, estimates and acts are statements ------------------------------------------------
+
+
+def test_a_body_reporting_or_estimating_makes_a_statement() -> None:
+    text = (
+        "The Kenya Red Cross reported Monday that 40 homes collapsed. "
+        "The World Food Programme estimated that 9,000 people need food."
+    )
+    off = _officials(text)
+    assert off.get("Kenya Red Cross") == {"report"}
+    assert off.get("World Food Programme") == {"estimate"}
+
+
+def test_a_news_agency_reporting_is_not_an_official() -> None:
+    assert _officials("Reuters reported that 40 homes collapsed.") == {}
+
+
+def test_acts_of_office_are_statements() -> None:
+    text = (
+        "Governor Lena Park issued a disaster declaration for three counties. "
+        "President Ivo Sarr offered his condolences to the families. "
+        "Mayor Joan Bell ordered the evacuation of the harbour district."
+    )
+    off = _officials(text)
+    assert off.get("Lena Park") == {"issue"}
+    assert off.get("Ivo Sarr") == {"offer"}
+    assert off.get("Joan Bell") == {"order"}
+
+
+def test_an_act_needs_an_official_object() -> None:
+    assert _officials("Governor Lena Park sent a team of engineers to the dam.") == {}
+
+
+def test_the_agent_of_a_passive_act_speaks() -> None:
+    text = "The navy was authorized by the Defense Secretary to spend $5 million on relief."
+    sts = [s for s in extract(text).statements if s.official]
+    assert [s.speaker for s in sts] == ["Defense Secretary"]
+    assert sts[0].verb == "authorize"
+
+
+def test_reports_from_a_body_are_that_body_speaking() -> None:
+    text = "Early reports from the Canadian Embassy in Lima estimate that 200 homes fell."
+    assert any("Embassy" in s for s in _officials(text))
+
+
+def test_a_figure_according_to_a_defined_acronym_names_the_body() -> None:
+    text = (
+        "The Pacific Tsunami Warning Center (PTWC) issued a warning. "
+        "Waves reached 2 meters, according to PTWC forecasts."
+    )
+    off = _officials(text)
+    assert (
+        "Pacific Tsunami Warning Center" in off and "say" in off["Pacific Tsunami Warning Center"]
+    )

@@ -19,10 +19,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from bot.domain.places import is_place_name
 from bot.extract.fastre import ascii_lower, trie_alternation
 from bot.extract.lexicon import (
+    ACT_OBJECTS,
+    ACT_VERBS,
+    AGENT_VERBS,
     BODY_WORDS,
     CALL_VERBS,
     GROUP_PLURAL_HEADS,
@@ -32,6 +36,7 @@ from bot.extract.lexicon import (
     NON_OFFICIAL_ROLE_WORDS,
     PLACE_BODIES,
     PRONOUNS,
+    REPORT_NOUNS,
     ROLE_MODIFIERS,
     ROLE_WORDS,
     SPEECH_VERBS,
@@ -41,14 +46,7 @@ from bot.extract.lexicon import (
     words,
 )
 
-TOKEN_RE = re.compile(
-    r"(?:[A-Za-z]\.){2,}"
-    r"|(?:"
-    + "|".join(sorted((w.capitalize() for w in TITLE_ABBREVIATIONS), key=len, reverse=True))
-    + r")\.(?=\s)"
-    r"|[^\W\d_][\w'’\-]*|\d[\d,.]*\d|\d|[^\w\s]"
-)
-"""Tokens; a title abbreviation keeps its period ("Col.") so the speaker phrase is not cut."""
+TOKEN_RE = re.compile(r"(?:[A-Za-z]\.){2,}|[^\W\d_][\w'’\-]*|\d[\d,.]*\d|\d|[^\w\s]")
 
 _QUOTE_CHARS = '"“”„«»'
 _QUOTE_RE = re.compile("[" + re.escape(_QUOTE_CHARS) + "]")
@@ -99,6 +97,9 @@ SPEECH_RE = re.compile(
     r"|(?P<put>puts?|putting)\s+(?:the|its|their|his|her)\s+(?:figure|toll|number|death\s+toll)"
     r"\s+at\b"
     r"|(?P<acc>according\s+to)\b"
+    r"|(?P<by>" + trie_alternation(AGENT_VERBS) + r")\s+by\b"
+    r"|(?P<act>" + trie_alternation(ACT_VERBS) + r")\s+(?:(?:a|an|the|his|her|their|its|our)\s+)?"
+    r"(?:[a-z\-]+\s+){0,2}(?:" + "|".join(sorted(ACT_OBJECTS)) + r")"
     r"|(?P<verb>" + trie_alternation(SPEECH_VERBS) + r"))\b"
 )
 """Reporting verbs; matched on the ASCII-lower-cased sentence (see ``fastre``)."""
@@ -197,7 +198,26 @@ _LEADING_THE = re.compile(r"^(?:the|The)\s+")
 def tokenize(sentence: str, lo: int = 0, hi: int | None = None) -> list[tuple[str, int, int]]:
     """Tokens (text, start, end) of ``sentence[lo:hi]`` with offsets into ``sentence``."""
     end = len(sentence) if hi is None else hi
-    return [(m.group(), *m.span()) for m in TOKEN_RE.finditer(sentence, lo, end)]
+    toks = [(m.group(), *m.span()) for m in TOKEN_RE.finditer(sentence, lo, end)]
+    return _join_title_periods(toks) if "." in sentence[lo:end] else toks
+
+
+def _join_title_periods(toks: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+    """A title abbreviation keeps its period ("Col.", "Cmdr."), so "U.S. Army Col. Ana
+    Reyes" is one speaker phrase, not a phrase cut at "Col"."""
+    out: list[tuple[str, int, int]] = []
+    for tok in toks:
+        if (
+            tok[0] == "."
+            and out
+            and out[-1][2] == tok[1]
+            and out[-1][0][:1].isupper()
+            and out[-1][0].lower() in TITLE_ABBREVIATIONS
+        ):
+            out[-1] = (out[-1][0] + ".", out[-1][1], tok[2])
+            continue
+        out.append(tok)
+    return out
 
 
 def quote_spans(sentence: str, open_at_start: bool) -> tuple[list[tuple[int, int]], bool]:
@@ -276,6 +296,13 @@ def classify(
     if not core or all(lw in _CALENDAR_WORDS for lw in core_lows):
         return None  # "on Wednesday said": a date is never a speaker
     bare_text = _LEADING_THE.sub("", text)
+    if len(core) > 1 and core_lows[-1] in REPORT_NOUNS and _is_cap(core[-2]):
+        return classify(sentence, toks, lo, hi - 1, role=role)  # "NHC forecasts"
+    source = _source_of_report(core_lows)
+    if source:
+        # "Early reports from the U.S. Embassy", "figures from the health ministry": the
+        # body the report comes from speaks.
+        return classify(sentence, toks, lo + i + source, hi, role=role)
     if any(w in _RELATIVE_PRONOUNS for w in core[1:]):
         # "The man who claimed responsibility": a person described, not named ("who" is
         # not the WHO).
@@ -387,11 +414,20 @@ _CALENDAR_WORDS = WEEKDAYS | frozenset(MONTHS)
 _RELATIVE_PRONOUNS = frozenset({"who", "whom", "whose", "which", "that"})
 
 
+@lru_cache(maxsize=8192)
 def is_acronym(word: str) -> bool:
     """An organisation's initials: "FAA", "GoE", "U.N.", "UNICEF" (two capitals or more)."""
     letters = word.replace(".", "")
     caps = sum(c.isupper() for c in letters)
     return letters.isalpha() and caps >= 2 and caps >= len(letters) - 1 and len(letters) <= 8
+
+
+def _source_of_report(core_lows: list[str]) -> int:
+    """Index of the source after "reports/figures/data from" (0 if the phrase is not that)."""
+    for f in range(1, min(len(core_lows) - 1, 4)):
+        if core_lows[f] in ("from", "by") and core_lows[f - 1] in REPORT_NOUNS:
+            return f + 1
+    return 0
 
 
 _MEDIA_NOT_AGENCY = MEDIA_WORDS - {"agency"}
@@ -483,7 +519,12 @@ def _skip_prepositional(toks: list[tuple[str, int, int]], j: int) -> int:
         w = toks[k][0]
         if w in (",", ";", ":", "(", ")") or w in _QUOTE_CHARS:
             return j
-        if _low(w) in _ADJUNCT_PREPS and not _is_cap(w) and _valid_head(toks[k - 1][0]):
+        if (
+            _low(w) in _ADJUNCT_PREPS
+            and not _is_cap(w)
+            and _valid_head(toks[k - 1][0])
+            and _low(toks[k - 1][0]) not in REPORT_NOUNS  # "reports from the embassy"
+        ):
             return k - 1
         k -= 1
     return j
@@ -647,9 +688,24 @@ def _according_to(
 ) -> Mention | None:
     j = acc_end_i
     k = _boundary_index_forward(toks, j, j + 12)
+    for x in range(j + 1, k):
+        # "authorized by the Secretary of Defense to spend …": the phrase ends at the verb.
+        w = toks[x][0]
+        lw = _low(w)
+        if not (
+            _is_cap(w)
+            or w[:1].isdigit()
+            or lw in _NP_LOWER
+            or lw in _NP_FUNCTION
+            or lw in REPORT_NOUNS
+            or w in "()"
+        ):
+            k = x
+            break
     if k <= j:
         return None
-    return classify(sentence, toks, j, k)
+    m = classify(sentence, toks, j, k)
+    return _widen(m, sentence, m.start, toks[k - 1][2]) if m is not None else None
 
 
 def speech_events(
@@ -678,7 +734,7 @@ def speech_events(
         verb_i = by_start.get(m.start())
         if verb_i is None:
             continue
-        if m.group("acc"):
+        if m.group("acc") or m.group("by"):
             acc_end = by_start.get(m.end() + (1 if m.end() < len(sentence) else 0))
             if acc_end is None:
                 # find the first token after "according to"
@@ -689,12 +745,15 @@ def speech_events(
             after = sentence[mention.end :]
             fronted = bool(re.fullmatch(r"[\s.,;:!?\"”’)]*", after))
             c_start, c_end = (0, m.start()) if fronted else (mention.end, len(sentence))
+            lemma = AGENT_VERBS[m.group("by")] if m.group("by") else "say"
             events.append(
-                SpeechEvent(mention, "say", m.start(), m.end(), fronted, c_start, c_end, False)
+                SpeechEvent(mention, lemma, m.start(), m.end(), fronted, c_start, c_end, False)
             )
             continue
         if m.group("call"):
             lemma = CALL_VERBS[m.group("call").lower()]
+        elif m.group("act"):
+            lemma = ACT_VERBS[m.group("act")]
         elif m.group("put"):
             lemma = "put"
         else:
@@ -702,6 +761,12 @@ def speech_events(
             lemma = SPEECH_VERBS[word]
             if word == "say" and verb_i > 0 and _low(toks[verb_i - 1][0]) in ("to", "not"):
                 continue
+            if (
+                word in REPORT_NOUNS
+                and verb_i + 1 < len(toks)
+                and _low(toks[verb_i + 1][0]) in ("from", "by")
+            ):
+                continue  # "reports from the embassy": a noun, not a verb
         if verb_i > 0 and _low(toks[verb_i - 1][0]) in (
             "to",
             "be",

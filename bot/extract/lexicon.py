@@ -423,14 +423,52 @@ SPEECH_VERBS: dict[str, str] = {
     "reports": "report",
     "estimated": "estimate",
     "estimates": "estimate",
+    "estimate": "estimate",
     "puts": "put",
     "put": "put",
+    "affirmed": "affirm",
+    "affirms": "affirm",
+    "authorized": "authorize",
+    "authorised": "authorize",
+    "authorizes": "authorize",
+    "authorises": "authorize",
+    "ordered": "order",
+    "orders": "order",
+}
+# Official acts told with an object: "issued a disaster declaration", "offered his
+# condolences", "sent a formal statement". The verb maps to its lemma; the object must be
+# one of ACT_OBJECTS (so "sent a team" or "issued 300 tents" are not statements).
+ACT_VERBS: dict[str, str] = {
+    "issued": "issue",
+    "issues": "issue",
+    "offered": "offer",
+    "offers": "offer",
+    "conveyed": "convey",
+    "conveys": "convey",
+    "extended": "extend",
+    "extends": "extend",
+    "sent": "send",
+    "sends": "send",
+    "approved": "approve",
+    "approves": "approve",
+}
+ACT_OBJECTS = words(
+    "declaration statement condolences condolence order warning appeal proclamation sympathies"
+    " request"
+)
+# Acts told in the passive with their agent: "authorized by the Secretary of Defense".
+AGENT_VERBS: dict[str, str] = {
+    "authorized": "authorize",
+    "authorised": "authorize",
+    "approved": "approve",
+    "ordered": "order",
+    "declared": "declare",
 }
 # Verbs that take "for"/"on": "called for a ceasefire", "called on Russia to …".
 CALL_VERBS = {"called": "call", "calls": "call", "calling": "call", "call": "call"}
 
 # Verbs used for figure attribution but which do not make a statement by themselves.
-ATTRIBUTION_ONLY_VERBS = frozenset({"report", "put", "estimate"})
+ATTRIBUTION_ONLY_VERBS = frozenset({"put"})
 
 # Titles written as abbreviations ("Col.", "Cmdr.", "Sen."): the period belongs to the
 # title, so "U.S. Army Col. Ryan Hale" is one speaker phrase, not a phrase cut at "Col".
@@ -481,11 +519,18 @@ OFFICE_VERBS = words(
 )
 
 # Body nouns that can refer back to any organisation ("the FAA … the agency said").
-GENERIC_BODY_HEADS = words("agency organization organisation body group institution")
+GENERIC_BODY_HEADS = words("agency organization organisation body institution")
 
 # Bodies a country has one of: "the government said", "police said" name it even with
 # no proper noun (the government and police of the place the story is about).
 INSTITUTION_HEADS = words("government presidency police army military navy cabinet parliament")
+
+# Nouns for what a body publishes: "reports from the embassy", "figures from the
+# ministry" — the body after "from"/"by" is the speaker.
+REPORT_NOUNS = words(
+    "reports report figures data estimates estimate statement count numbers tally forecasts"
+    " forecast"
+)
 
 MEDIA_WORDS = words(
     """

@@ -136,16 +136,27 @@ def _next_sentence(text: str, end: int) -> list[str]:
     return m.group("np").split()[:10]
 
 
+def _occurrences(text: str, word: str) -> list[tuple[int, int]]:
+    """Spans of ``word`` as a whole word in ``text`` (str.find: no regex per name)."""
+    out: list[tuple[int, int]] = []
+    i = text.find(word)
+    while i >= 0:
+        j = i + len(word)
+        if (i == 0 or not text[i - 1].isalnum()) and (j == len(text) or not text[j].isalnum()):
+            out.append((i, j))
+        i = text.find(word, j)
+    return out
+
+
 def office_evidence(text: str, surname: str) -> bool | None:
     """What the article says about the person called ``surname``: an office (True), a
     private person (False) or nothing (None). Private descriptions win: "a journalist"."""
     verdict: bool | None = None
-    for m in re.finditer(r"\b" + re.escape(surname) + r"\b", text):
-        name_start = m.start()
+    for name_start, name_end in _occurrences(text, surname):
         for phrase in (
             _before(text, name_start),
-            _after(text, m.end()),
-            _next_sentence(text, m.end()),
+            _after(text, name_end),
+            _next_sentence(text, name_end),
         ):
             found = Evidence.of_words(phrase)
             if found is False:
@@ -305,10 +316,8 @@ class ArticleSpeakers:
 
 # --- acronyms the article defines ------------------------------------------------------------
 
-_DEFINITION = re.compile(
-    r"(?P<name>(?:(?:[A-Z][\w'’.\-]*|of|the|for|and|on|in|de|del)\s+){1,9})"
-    r"\((?:or\s+|the\s+)?(?P<acr>[A-Z][A-Za-z]{1,7})\)"
-)
+_ACRONYM_IN_PARENS = re.compile(r"\((?:or\s+|the\s+)?([A-Z][A-Za-z]{1,7})\)")
+_DEF_WORDS = re.compile(r"(?:[A-Z][\w'’.\-]*|of|the|for|and|on|in|de|del)$")
 _DEF_FUNCTION = frozenset({"of", "the", "for", "and", "on", "in", "de", "del"})
 
 
@@ -318,13 +327,19 @@ def acronym_definitions(text: str) -> dict[str, str]:
     capitalised initials spell the acronym's capitals; a country or organisation name
     right before it is kept ("Mozambique Ministry of Health (MoH)")."""
     out: dict[str, str] = {}
-    if "(" not in text:
-        return out
-    for m in _DEFINITION.finditer(text):
-        acr = m.group("acr")
-        words = m.group("name").split()
+    for m in _ACRONYM_IN_PARENS.finditer(text):
+        acr = m.group(1)
+        if acr in out:
+            continue
+        words = text[max(0, m.start() - 120) : m.start()].split()[-9:]
+        while words and not _DEF_WORDS.match(words[0]):
+            words = words[1:]
+        for i in range(len(words) - 1, -1, -1):
+            if not _DEF_WORDS.match(words[i]):
+                words = words[i + 1 :]
+                break
         name = _definition_name(words, "".join(c for c in acr if c.isupper()))
-        if name and acr not in out:
+        if name:
             out[acr] = name
     return out
 
