@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from bot.domain.claims import Evidence, Extraction, Figure, Statement, Temporal
 from bot.extract.attribution import SPEECH_RE, Kind, SpeechEvent, quote_spans, speech_events
 from bot.extract.fastre import ascii_lower
+from bot.extract.figure_places import settle_places
 from bot.extract.figures import (
     FIGURE_HINT_RE,
     SentenceFigure,
@@ -140,6 +141,7 @@ def _extract(text: str) -> Extraction:
         replace(st, aliases=registry.aliases(key, st.speaker)) if key else st
         for key, st in statements
     )
+    figures = settle_places(text, figures)
     if figures and article_looks_back(lead_of([s.text for s in sentences])):
         # An anniversary piece or a statistical release: every figure is about the past.
         figures = [replace(f, temporal=Temporal.OTHER_EVENT) for f in figures]

@@ -742,12 +742,14 @@ def _state_is_not_a_count(r: _Reading, metric: Metric, end: int, used_aux: bool)
 
 
 def _coordinated(r: _Reading) -> bool:
-    """ "…, up from 9" (an earlier value), "…, including 12 children": the last figure's metric."""
-    if r.metric is not None or not r.previous:
+    """ "…, up from 9" (an earlier value), "…, including 12 children", "… 71 deaths in one
+    state, 43 in another": the last figure's metric."""
+    if r.metric is not None or not r.previous or r.status not in ("person", "none"):
         return False
     near = r.near
     up_from = _UP_FROM_LEFT.search(near) if "from" in near else None
-    if not (up_from or _INCLUDING_LEFT.search(near)) or r.status not in ("person", "none"):
+    listed = _LISTED_BEFORE.search(near) and _PLACE_AFTER.match(r.sentence, r.np.end)
+    if not (up_from or listed or _INCLUDING_LEFT.search(near)):
         return False
     base = r.previous[-1]
     r.metric = base.metric
@@ -755,6 +757,10 @@ def _coordinated(r: _Reading) -> bool:
         r.subject, r.group = base.subject, base.subject_group
     r.earlier = bool(up_from)
     return True
+
+
+# "…, 43 in Puebla", "… and 210 in Madagascar": the next item of a list of places.
+_LISTED_BEFORE = re.compile(r"(?:,|\band)\s*$")
 
 
 _FOLLOW_UP_RULES: tuple[_ReadRule, ...] = (_lives_object, _state_after_noun, _coordinated)
@@ -853,7 +859,7 @@ def _temporal(r: _Reading, markers: set[str], c_lo: int, c_hi: int) -> Temporal:
 
 
 def _figure_scope(r: _Reading, clause_text: str, c_lo: int) -> Scope:
-    scope = _scope(r.sentence, clause_text, c_lo, r.span, r.left)
+    scope = _scope(r.sentence, clause_text, c_lo, r.span, r.left, r.trigger_end)
     if (
         scope.kind is ScopeKind.EVENT
         and r.previous
@@ -910,7 +916,9 @@ _YEAR_AT_END = re.compile(r"\b(?:1[89]\d\d|20\d\d),?\s*$")
 _WHEN_AT_START = re.compile(r"\s*when\b")
 
 
-def _scope(sentence: str, clause_text: str, c_lo: int, span: NumberSpan, left: str) -> Scope:
+def _scope(
+    sentence: str, clause_text: str, c_lo: int, span: NumberSpan, left: str, trigger_end: int
+) -> Scope:
     low = ascii_lower(clause_text)
     local = _LOCAL_ALONE.search(clause_text) if "alone" in low else None
     if local is not None:
@@ -919,8 +927,16 @@ def _scope(sentence: str, clause_text: str, c_lo: int, span: NumberSpan, left: s
         m = _LOCAL_IN.match(sentence, span.end)
         if m is not None and m.group("place").lower() not in MONTHS:
             return Scope(ScopeKind.LOCAL, _place_label(m.group("place")))
+    cumulative = _cumulative_scope(clause_text, low)
+    if cumulative is not None:
+        return cumulative
+    place = _place_of(sentence, span, left, trigger_end)
+    return Scope(ScopeKind.LOCAL, place) if place else Scope()
+
+
+def _cumulative_scope(clause_text: str, low: str) -> Scope | None:
     if not _CUMULATIVE_HINT.search(low):
-        return Scope()
+        return None
     for m in _CUMULATIVE.finditer(clause_text):
         if m.group("since"):
             if _SUPERLATIVE_BEFORE.search(clause_text[: m.start()]):
@@ -940,11 +956,83 @@ def _scope(sentence: str, clause_text: str, c_lo: int, span: NumberSpan, left: s
             return Scope(
                 ScopeKind.CUMULATIVE, "past " + " ".join(m.group("window").lower().split())
             )
-    return Scope()
+    return None
+
+
+# --- where a figure counts: a place narrower than the event --------------------------------
+#
+# A figure the text ties to a named place ("86 deaths were reported in Mexico City", "the
+# death toll in Zimbabwe rose to 344", "In Japan, … 41 people") is that place's count.
+# Whether the place is narrower than the event is settled per article (``places``).
+
+_PLACE = r"(?P<place>[A-Z][\w'’\-]*(?:\s+[A-Z][\w'’\-]*){0,2})"
+_AREA_OF = (
+    r"(?:the\s+(?:city|province|state|region|district|county|town|capital|department)\s+of\s+)?"
+)
+_PLACE_AFTER = re.compile(
+    r"\s*(?:(?:were|was|are|is|have\s+been|has\s+been|had\s+been)\s+)?"
+    r"(?:(?:reported|recorded|confirmed|registered|counted|occurred)\s+)?"
+    rf"in\s+{_AREA_OF}{_PLACE}"
+)
+_PLACE_IN_TOLL = re.compile(
+    rf"\b(?:toll|tally|deaths|dead|fatalities|casualties|count|injuries)\s+in\s+{_PLACE}"
+    r"\b[^,;.\d]{0,50}$"
+)
+_PLACE_WHERE = re.compile(rf"\bin\s+{_AREA_OF}{_PLACE},?\s+where\b[^.;]{{0,90}}$")
+_PLACE_FRONTED = re.compile(rf"\W*In\s+{_AREA_OF}{_PLACE}\s*,")
+_PLACE_ANAPHOR = re.compile(
+    r"\bin\s+(?:that|this|his|her|their|its|the)\s+(?:country|nation)\b", re.IGNORECASE
+)
+_PLACE_IN = re.compile(rf"\bin\s+{_AREA_OF}{_PLACE}")
+# Capitalised words after "in" that are not places ("In addition, …", "in English").
+_NOT_PLACES = words(
+    """
+    addition total all general particular short fact response turn contrast total
+    english spanish french arabic portuguese chinese some many most the a an its their
+    """
+)
+
+
+def _place_of(sentence: str, span: NumberSpan, left: str, trigger_end: int) -> str:
+    """The named place a figure is tied to, if the sentence ties it to one."""
+    m = _PLACE_AFTER.match(sentence, trigger_end)
+    if m is not None and _is_place(m.group("place")):
+        return _place_label(m.group("place"))
+    near = left[-90:]
+    for rule in (_PLACE_IN_TOLL, _PLACE_WHERE):
+        found = rule.search(near)
+        if found is not None and _is_place(found.group("place")):
+            return _place_label(found.group("place"))
+    fronted = _PLACE_FRONTED.match(sentence)
+    if fronted is not None and fronted.end() <= span.start and _is_place(fronted.group("place")):
+        return _place_label(fronted.group("place"))
+    anaphor = _PLACE_ANAPHOR.search(near)
+    if anaphor is not None:
+        return _place_named_before(sentence[: span.start - len(left) + anaphor.start()])
+    return ""
+
+
+def _place_named_before(text: str) -> str:
+    """ "Authorities in Mozambique say the toll in that country …": the place named last."""
+    places = [m.group("place") for m in _PLACE_IN.finditer(text) if _is_place(m.group("place"))]
+    return _place_label(places[-1]) if places else ""
+
+
+def _is_place(name: str) -> bool:
+    first = name.split()[0].lower()
+    return first not in _NOT_PLACES and first not in MONTHS and first not in WEEKDAYS
+
+
+_AREA_SUFFIX = re.compile(
+    r"\s+(?:province|state|region|district|county|prefecture|department)$", re.IGNORECASE
+)
 
 
 def _place_label(place: str) -> str:
-    return " ".join(place.lower().replace("’", "'").removesuffix("'s").split())
+    """ "Manabí Province’s Manta" → "manabí"; "Hatay province" → "hatay"."""
+    label = re.split(r"['’]s\b", place.replace("’", "'"), maxsplit=1)[0]
+    label = _AREA_SUFFIX.sub("", label.strip())
+    return " ".join(label.lower().split())
 
 
 # --- the article's frame -------------------------------------------------------------------
