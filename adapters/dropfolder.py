@@ -445,6 +445,10 @@ class DropFolder:
         Raises ``DropFolderError`` if the folder or a sub-folder is not a usable folder.
         """
         path = Path(root).absolute()
+        if path.exists() and not path.is_dir():
+            kind = file_kind(path.stat().st_mode)
+            kind = "a file" if kind == "not a regular file" and path.is_file() else kind
+            raise DropFolderError(errno.ENOTDIR, f"drop folder {path} is {kind}, not a folder")
         try:
             path.mkdir(parents=True, exist_ok=True)
             self.root = path.resolve()

@@ -15,7 +15,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.console import ConsoleSink, Format
-from adapters.dropfolder import DropFolder, DropFolderWatcher
+from adapters.dropfolder import DropFolder, DropFolderError, DropFolderWatcher
 from adapters.http_fetch import HttpxFetcher
 from adapters.status_http import StatusServer
 from bot.changes.detect import ChangeConfig
@@ -37,14 +37,14 @@ from bot.service.delivery import DeliveryConfig, DeliveryWorker
 from bot.service.gateway import GatewayGuard
 from bot.service.health import HealthMonitor
 from bot.service.ingest import IngestArticle, IngestConfig, Ingestor, extract_article
-from bot.stories.grouping import GroupingConfig
 from bot.service.polling import FeedPoller, PollerConfig, PollReport
 from bot.service.recheck import Rechecker
 from bot.service.replay import SeedReplayer
 from bot.service.runner import Runner, RunnerConfig, Service, worker_id
-from storage.engine import create_engine
+from bot.stories.grouping import GroupingConfig
+from storage.engine import create_engine, describe_database_error
 from storage.gateway_lock import gateway_lock
-from storage.migrate import upgrade
+from storage.migrate import UnknownSchemaError, upgrade
 from storage.uow import make_uow_factory
 
 
@@ -97,7 +97,9 @@ async def build_app(
     sinks: Sequence[AlertSink] = (),
     migrate: bool = True,
 ) -> App:
-    engine = create_engine(db_url or settings.db_url)
+    # A path typed on the command line gets no folder created: a typo must not quietly
+    # start an empty database somewhere new.
+    engine = create_engine(db_url or settings.db_url, create_folder=db_url is None)
     if migrate:
         await upgrade(engine)
     uow_factory = make_uow_factory(engine)
@@ -419,3 +421,14 @@ def build_runner(settings: Settings, app: App, *, clock: Clock = utc_now) -> Run
         health=health,
         status=status,
     )
+
+
+def describe_startup_error(exc: BaseException, db_url: str) -> str | None:
+    """One line for an error that stops a command before it can work (the database or the
+    drop folder as configured), or None for anything else (a bug: keep its traceback).
+
+    The CLI prints it as ``error: …`` with exit code 2 instead of a traceback.
+    """
+    if isinstance(exc, DropFolderError | UnknownSchemaError):
+        return str(exc)
+    return describe_database_error(exc, db_url)

@@ -2,7 +2,9 @@
 
 Parses arguments and delegates: reading to ``bot.ingest``, wiring to
 ``bot.bootstrap``, the work to the message bus. Exit codes: 0 ok, 1 some input
-could not be read (the rest was processed), 2 usage error.
+could not be read (the rest was processed), 2 usage or configuration error (a bad
+setting, a database or drop folder that cannot be used): one ``error:`` line, no
+traceback.
 """
 
 from __future__ import annotations
@@ -11,12 +13,14 @@ import argparse
 import asyncio
 import json
 import logging
+import stat
 import sys
 import tempfile
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+from pydantic import ValidationError
 from rich.console import Console
 from rich.text import Text
 
@@ -24,6 +28,7 @@ from bot.config import Settings
 from bot.domain.articles import Article
 from bot.domain.claims import Extraction
 from bot.domain.feeds import Feed
+from bot.ingest.files import file_kind
 from bot.ingest.readers import read_path
 from bot.service.replay import replay_commands
 
@@ -110,9 +115,42 @@ def _extraction_record(article: Article, extraction: Extraction) -> dict[str, ob
     }
 
 
+def _error(message: str) -> int:
+    """One ``error:`` line (never wrapped, never read as markup) and exit code 2."""
+    err.print(Text.assemble(("error: ", "red"), message), soft_wrap=True)
+    return 2
+
+
+def _settings_problem(exc: ValidationError) -> str:
+    """The settings that are wrong, by their variable names; never their values (secrets)."""
+    problems = []
+    for error in exc.errors(include_url=False, include_input=False):
+        name = "CLAIMWATCH_" + "_".join(str(part) for part in error["loc"]).upper()
+        problems.append(f"{name}: {error['msg']}")
+    return "bad setting " + "; ".join(problems) + " (see .env.example)"
+
+
+def _not_one_file(path: Path) -> str | None:
+    """Why ``path`` cannot be extracted from (a folder, a FIFO, missing), or None."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return f"{path}: no such file"
+    except OSError as exc:
+        return f"{path}: {exc.strerror or exc}"
+    if stat.S_ISDIR(mode):
+        return f"{path} is a folder; extract reads one article file (replay reads folders)"
+    if not stat.S_ISREG(mode):
+        return f"{path} is {file_kind(mode)}, not a regular file"
+    return None
+
+
 def _extract(path: Path) -> int:
     from bot.service.ingest import extract_article
 
+    problem = _not_one_file(path)
+    if problem is not None:
+        return _error(problem)
     articles, failures = _read_all([path])
     records = [_extraction_record(a, extract_article(a)) for a in articles]
     out = records[0] if len(records) == 1 else records
@@ -177,7 +215,11 @@ async def _run(settings: Settings, db_url: str | None, fmt: str) -> int:
     if "console" not in settings.adapter_names:
         sinks = []
     app = await build_app(settings, db_url=db_url, sinks=sinks)
-    running = build_runner(settings, app)
+    try:
+        running = build_runner(settings, app)
+    except BaseException:
+        await app.close()  # e.g. a drop folder that cannot be used
+        raise
     try:
         if running.chat is not None:
             await running.chat.open()
@@ -348,7 +390,10 @@ def _configure_logging(settings: Settings) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        return _error(_settings_problem(exc))
     _configure_logging(settings)
     # These log request URLs, and webhook URLs (Discord's, Slack's) *are* secrets; the
     # scheduler logs every tick. Their warnings still come through.
@@ -357,6 +402,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     # "Execution of job … skipped: maximum number of running instances reached" is a
     # tick finding the previous one still busy, which is how the runner means it.
     logging.getLogger("apscheduler.scheduler").setLevel(max(logging.ERROR, logging.root.level))
+    try:
+        return _dispatch(args, settings)
+    except Exception as exc:
+        # A database or drop folder that cannot be used is a configuration problem: one
+        # line and exit 2. Anything else is a bug, and its traceback is worth having.
+        from bot.bootstrap import describe_startup_error
+
+        message = describe_startup_error(exc, getattr(args, "db_url", None) or settings.db_url)
+        if message is None:
+            raise
+        return _error(message)
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "replay":
         return asyncio.run(_replay(args.paths, args.db_url, args.format, settings, args.explain))
     if args.command == "extract":

@@ -20,6 +20,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.script.revision import RevisionError
+from alembic.util.exc import CommandError
 from sqlalchemy import text
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -67,10 +69,36 @@ async def current_revision(engine_or_url: AsyncEngine | str | URL) -> str | None
     return result[0]
 
 
+class UnknownSchemaError(RuntimeError):
+    """The database is at a schema revision these migrations do not know (a newer release)."""
+
+    def __init__(self, revision: str) -> None:
+        self.revision = revision
+        super().__init__(
+            f"the database is at schema revision {revision!r}, which this version of "
+            "claimwatch does not know: it was written by a newer claimwatch; upgrade "
+            "claimwatch (or point it at another database)"
+        )
+
+
+def _check_known(conn: Connection, cfg: Config) -> None:
+    """Refuse a database written by a newer release before Alembic fails on it obscurely."""
+    current = MigrationContext.configure(conn).get_current_revision()
+    if current is None:
+        return
+    try:
+        known = ScriptDirectory.from_config(cfg).get_revision(current)
+    except (RevisionError, CommandError):  # Alembic wraps one in the other
+        known = None
+    if known is None:
+        raise UnknownSchemaError(current)
+
+
 async def _run(engine_or_url: AsyncEngine | str | URL, cmd: _Command) -> None:
     def migrate(conn: Connection) -> None:
         cfg = alembic_config()
         cfg.attributes["connection"] = conn
+        _check_known(conn, cfg)
         cmd(cfg)
 
     await _with_connection(engine_or_url, migrate)
