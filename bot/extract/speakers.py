@@ -7,7 +7,9 @@ change detection: see ``bot.domain.speakers``, re-exported here for the extracto
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from bot.domain.speakers import (
     body_identity,
@@ -123,17 +125,50 @@ def _after(text: str, end: int) -> list[str]:
     return m.group("np").split(",")[0].split()[:12]
 
 
-_NEXT_PRONOUN = re.compile(
-    r"[^.!?\n]*[.!?”\"]*\s+(?:He|She)\s+(?P<verb>\w+)\s+(?P<np>[^.;\n]{2,80})"
-)
+# What follows a name up to "He …"/"She …": the rest of the sentence, its end, space.
+# Read as ``[^.!?\n]*[.!?”"]*\s+`` + ``_PRONOUN_CLAUSE`` matched at the name's end, but
+# found by ``_pronoun_clause`` without backtracking over the rest of the sentence once per
+# mention (quadratic: "said Ahmed said Ahmed …" without a period took 20 s per 100 KB).
+_SENTENCE_END = re.compile(r"[.!?\n]")
+_END_AND_SPACE = re.compile(r"[.!?”\"]*\s+")
+_PRONOUN_CLAUSE = re.compile(r"(?:He|She)\s+(?P<verb>\w+)\s+(?P<np>[^.;\n]{2,80})")
 
 
 def _next_sentence(text: str, end: int) -> list[str]:
     """ "… said Tom Lee. He led a Red Cross team …": the office told in the next sentence."""
-    m = _NEXT_PRONOUN.match(text, end)
+    m = _pronoun_clause(text, end)
     if m is None or m.group("verb").lower() not in OFFICE_VERBS:
         return []
     return m.group("np").split()[:10]
+
+
+def _pronoun_clause(text: str, end: int) -> re.Match[str] | None:
+    """The last "He/She …" clause the regex above would reach from ``end``: the one
+    starting the next sentence, else the last one inside this sentence after ``end``."""
+    sentence_ends, clauses = _pronoun_index(text)
+    k = bisect_left(sentence_ends, end)
+    stop = sentence_ends[k] if k < len(sentence_ends) else len(text)
+    gap = _END_AND_SPACE.match(text, stop)
+    if gap is not None:
+        m = _PRONOUN_CLAUSE.match(text, gap.end())
+        if m is not None:
+            return m
+    # Inside this sentence: the last clause after a space at or after ``end``.
+    j = bisect_left(clauses, stop) - 1
+    if j >= 0 and clauses[j] > end:
+        return _PRONOUN_CLAUSE.match(text, clauses[j])
+    return None
+
+
+@lru_cache(maxsize=4)
+def _pronoun_index(text: str) -> tuple[list[int], list[int]]:
+    """Where ``text``'s sentences end, and where a "He/She …" clause follows a space."""
+    ends = [m.start() for m in _SENTENCE_END.finditer(text)]
+    clauses = [m.start() for m in _SPACED_PRONOUN_CLAUSE.finditer(text)]
+    return ends, clauses
+
+
+_SPACED_PRONOUN_CLAUSE = re.compile(r"(?<=\s)(?=" + _PRONOUN_CLAUSE.pattern + ")")
 
 
 def _occurrences(text: str, word: str) -> list[tuple[int, int]]:
