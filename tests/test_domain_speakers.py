@@ -80,3 +80,15 @@ def test_an_office_named_after_a_known_agency_is_that_agency() -> None:
 
 def test_a_parenthesised_acronym_does_not_change_the_key() -> None:
     assert speaker_key("Government of Chile (GoC)") == speaker_key("Government of Chile")
+
+
+def test_a_qualified_office_is_not_a_known_person_with_a_bare_title() -> None:
+    known = {"reyes": SpeakerRecord("Ana Reyes", "Secretary", (), "a1")}
+    assert resolve_speaker("Chile's housing secretary", None, known) is None
+    known = {"reyes": SpeakerRecord("Ana Reyes", "Chile's housing secretary", (), "a1")}
+    assert resolve_speaker("the secretary", None, known) == "reyes"
+
+
+def test_a_place_qualified_office_matches_the_known_holder() -> None:
+    known = {"soto": SpeakerRecord("Ana Soto", "President", (), "a1")}
+    assert resolve_speaker("Chile's President", None, known) == "soto"

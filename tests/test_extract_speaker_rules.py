@@ -218,3 +218,17 @@ def test_a_figure_according_to_a_defined_acronym_names_the_body() -> None:
     assert (
         "Pacific Tsunami Warning Center" in off and "say" in off["Pacific Tsunami Warning Center"]
     )
+
+
+# --- names with "of" titles, initials; indefinite bodies -----------------------------------------
+
+
+def test_a_title_with_of_is_not_part_of_the_name() -> None:
+    text = "Minister of Public Works Ana M. Lee said 3 bridges closed. Lee added more would."
+    sts = extract(text).statements
+    assert {s.speaker for s in sts} == {"Ana M. Lee"}
+    assert sts[0].role == "Minister of Public Works"
+
+
+def test_an_indefinite_body_is_unnamed() -> None:
+    assert _officials("A European Union agency said it would send experts.") == {}

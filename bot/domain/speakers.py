@@ -60,6 +60,8 @@ _PARTICLES = frozenset({"al", "bin", "van", "von", "de", "da", "der", "la", "le"
 _SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv"})
 _TITLE_WORDS = ROLE_WORDS | HONORIFICS | frozenset({"secretary-general"})
 _PAREN_RE = re.compile(r"\s*\([^)]*\)")
+# Modifiers of rank, not of portfolio: "acting secretary" is still the secretary.
+_RANKS = frozenset({"deputy", "senior", "junior", "acting", "former", "top", "assistant"})
 
 
 def fold(s: str) -> str:
@@ -106,6 +108,7 @@ def is_body(name: str) -> bool:
     )
 
 
+@lru_cache(maxsize=4096)
 def is_place(name: str) -> bool:
     """A bare country or capital ("Moscow", "Turkey") used as a speaker.
 
@@ -241,6 +244,8 @@ class RoleSignature:
     """The office: "secretary-general", "governor", "spokesman"."""
     places: frozenset[str]
     """Proper-noun qualifiers, cut to 4 letters so "Turkish"/"Turkey's" compare."""
+    portfolio: frozenset[str] = frozenset()
+    """Lower-case office modifiers: "education", "foreign", "interior"."""
 
 
 @lru_cache(maxsize=4096)
@@ -263,7 +268,8 @@ def role_signature(text: str | None) -> RoleSignature | None:
     }
     places = frozenset(x[:4] for x in _expand(c for c in caps if c not in ("the",)) if x)
     places = frozenset(p for p in places if p not in {"secr", "gene"})
-    return RoleSignature(head, places)
+    portfolio = frozenset(w for w in words if w in ROLE_MODIFIERS and w not in _RANKS)
+    return RoleSignature(head, places, portfolio)
 
 
 def roles_match(a: RoleSignature, b: RoleSignature) -> bool:
@@ -346,8 +352,10 @@ def _by_office(
     for k, rec in known.items():
         sigs = [role_signature(rec.role), role_signature(rec.name)]
         sigs += [role_signature(a) for a in rec.aliases]
-        if any(s is not None and roles_match(want, s) for s in sigs):
-            matches.append(k)
+        if any(
+            s is not None and roles_match(want, s) and want.portfolio <= s.portfolio for s in sigs
+        ):
+            matches.append(k)  # "education secretary" is not a known plain "Secretary"
     return matches[0] if len(matches) == 1 else None
 
 

@@ -203,8 +203,8 @@ def tokenize(sentence: str, lo: int = 0, hi: int | None = None) -> list[tuple[st
 
 
 def _join_title_periods(toks: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
-    """A title abbreviation keeps its period ("Col.", "Cmdr."), so "U.S. Army Col. Ana
-    Reyes" is one speaker phrase, not a phrase cut at "Col"."""
+    """A title abbreviation or an initial keeps its period ("Col.", "Cmdr.", "M."), so
+    "U.S. Army Col. Ana M. Reyes" is one speaker phrase, not a phrase cut at "Col"."""
     out: list[tuple[str, int, int]] = []
     for tok in toks:
         if (
@@ -212,7 +212,7 @@ def _join_title_periods(toks: list[tuple[str, int, int]]) -> list[tuple[str, int
             and out
             and out[-1][2] == tok[1]
             and out[-1][0][:1].isupper()
-            and out[-1][0].lower() in TITLE_ABBREVIATIONS
+            and (out[-1][0].lower() in TITLE_ABBREVIATIONS or len(out[-1][0]) == 1)
         ):
             out[-1] = (out[-1][0] + ".", out[-1][1], tok[2])
             continue
@@ -322,6 +322,7 @@ def classify(
             or (lw == "general" and j > 0 and core_lows[j - 1] == "secretary")
         ):
             last_title = j
+    last_title = _title_with_of(core, core_lows, last_title)
     name_toks = core[last_title + 1 :]
     name_ok = bool(name_toks) and all(
         _is_cap(w)
@@ -387,7 +388,7 @@ def classify(
     proper_body = head in BODY_WORDS and any(_is_cap(w) for w in core)
     if (
         (det in ("a", "an", "one") or plural or head in UNNAMED_HEADS)
-        and not (proper_body and head not in GROUP_PLURAL_HEADS)
+        and not (proper_body and head not in GROUP_PLURAL_HEADS and det not in ("a", "an"))
         and not (len(core) == 1 and _is_cap(core[0]) and head not in GROUP_PLURAL_HEADS)
     ):
         return Mention(
@@ -428,6 +429,20 @@ def _source_of_report(core_lows: list[str]) -> int:
         if core_lows[f] in ("from", "by") and core_lows[f - 1] in REPORT_NOUNS:
             return f + 1
     return 0
+
+
+def _title_with_of(core: list[str], core_lows: list[str], last_title: int) -> int:
+    """Index of the title's last word when it continues with "of …" ("Secretary of State
+    Rex Tillerson", "Minister of Health Ana Lee"): the name is the last two capitalised
+    words (with any initial between), the rest belongs to the office."""
+    j = last_title + 1
+    if last_title < 0 or j >= len(core) or core_lows[j] != "of":
+        return last_title
+    rest = core[j + 1 :]
+    if len(rest) < 3 or not all(_is_cap(w) for w in rest):
+        return last_title
+    name_len = 2 + sum(1 for w in rest[-3:-1] if len(w.rstrip(".")) == 1)
+    return len(core) - name_len - 1
 
 
 _MEDIA_NOT_AGENCY = MEDIA_WORDS - {"agency"}

@@ -70,9 +70,27 @@ PHRASE_TRIGGERS: tuple[tuple[str, Metric], ...] = (
     (r"(?:taken|admitted|rushed|airlifted)\s+to\s+(?:a\s+|the\s+)?hospitals?", Metric.HOSPITALISED),
     (r"(?:in|being\s+treated\s+in)\s+hospital", Metric.HOSPITALISED),
     (r"taken\s+hostage", Metric.ABDUCTED),
+    (r"(?:being\s+)?treated\s+for\s+(?:\w+\s+){0,2}(?:wounds|injuries)", Metric.INJURED),
     (r"taken\s+into\s+custody", Metric.ARRESTED),
     (r"suffered\s+(?:serious\s+|minor\s+|severe\s+)?injuries", Metric.INJURED),
     (r"sustained\s+(?:serious\s+|minor\s+|severe\s+)?injuries", Metric.INJURED),
+)
+
+# Counts that differ in kind from the plain metric, so they are their own series: people in
+# need of assistance are not the people affected; people in shelters are not all the
+# displaced. (pattern after the noun phrase, metric, the group counted)
+KIND_TRIGGERS: tuple[tuple[str, Metric, str], ...] = (
+    (
+        r"(?:in\s+need\s+of|(?:requir|need)(?:e|es|ed|ing)?)\s+(?:\w+\s+)?(?:assistance|aid|help)",
+        Metric.AFFECTED,
+        "people in need",
+    ),
+    (
+        r"(?:sheltering|sheltered|(?:housed|staying|living)\s+in\s+(?:\w+\s+)?"
+        r"(?:shelters|accommodation\s+(?:centers|centres|sites)|evacuation\s+cent(?:er|re)s))",
+        Metric.DISPLACED,
+        "people in shelters",
+    ),
 )
 
 # Triggers that only ever happen to people (used when the noun after a number is not in

@@ -269,8 +269,13 @@ class ArticleSpeakers:
             if key not in self._persons:
                 continue
             before = self._text[max(0, m.start() - 60) : m.start()]
-            words = [*_TRAILING_CAPS.findall(before)[-1:], m.group(0)]
-            words = " ".join(words).split()
+            run = _TRAILING_CAPS.findall(before)[-1:]
+            words = " ".join([*run, m.group(0)]).split()
+            if run and re.search(r"\b(?:of|for|at)\s+$", before[: len(before) - len(run[0])]):
+                # "Secretary of Homeland Security Kirstjen Nielsen": the name is the last
+                # two words (three with an initial), the rest ends the title.
+                initial = len(words) >= 3 and len(words[-2].rstrip(".")) == 1
+                words = words[-3:] if initial else words[-2:]
             kept: list[str] = []
             for x in words:
                 lx = x.lower().rstrip(".")

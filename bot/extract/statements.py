@@ -12,6 +12,8 @@ from dataclasses import dataclass, replace
 from bot.domain.claims import Evidence, Statement
 from bot.extract.attribution import Kind, Mention, SpeechEvent, is_acronym
 from bot.extract.lexicon import (
+    ACT_VERBS,
+    AGENT_VERBS,
     ATTRIBUTION_ONLY_VERBS,
     BODY_WORDS,
     GENERIC_BODY_HEADS,
@@ -150,6 +152,9 @@ def _unique_office(m: Mention) -> bool:
     return _proper(m.name, sentence_start=m.start == 0)
 
 
+ACT_LEMMAS = frozenset(ACT_VERBS.values()) | frozenset(AGENT_VERBS.values())
+
+
 def build_statement(
     event: SpeechEvent,
     who: Resolved,
@@ -159,6 +164,8 @@ def build_statement(
     if event.lemma in ATTRIBUTION_ONLY_VERBS or event.mention.kind is Kind.MEDIA:
         return None
     text = sentence[event.content_start : event.content_end].strip(" \t\n,;:")
+    if not text and event.lemma in ACT_LEMMAS:
+        text = sentence[event.verb_start :].strip(" \t\n.")  # the act is what was said
     if not text:
         return None
     if not event.direct:
