@@ -12,6 +12,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.fetching import url_problem
+
 
 def default_seeds_dir() -> Path:
     """The demo articles shipped beside the package (repository checkout or sdist)."""
@@ -236,8 +238,9 @@ def chat_problems(settings: Settings) -> list[str]:
             problems.append("slack http mode needs CLAIMWATCH_SLACK_SIGNING_SECRET")
     for key in ("discord_webhook_url", "slack_webhook_url"):
         secret = getattr(settings, key)
-        if secret is not None and not secret.get_secret_value().startswith(("http://", "https://")):
-            problems.append(f"CLAIMWATCH_{key.upper()} must be an http(s) URL")
+        problem = url_problem(secret.get_secret_value()) if secret is not None else None
+        if problem is not None:  # the URL itself is a secret: only the reason is shown
+            problems.append(f"CLAIMWATCH_{key.upper()} is not a usable http(s) URL: {problem}")
     if settings.webhook_min_severity not in ("low", "medium", "high", "critical"):
         problems.append("CLAIMWATCH_WEBHOOK_MIN_SEVERITY must be low, medium, high or critical")
     if settings.role not in ROLES:

@@ -290,6 +290,22 @@ def _ipv4_number(part: str) -> int | None:
         return None
 
 
+def url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be fetched or posted to (one line, no part of the URL), or None.
+
+    For URLs from the configuration (webhooks), checked at start-up so that a typo
+    is one clear error then, not a traceback on every delivery after.
+    """
+    try:
+        check_url(url)
+        port = urlsplit(url).port
+    except FetchError as exc:
+        return exc.reason
+    if port == 0:
+        return "port 0 is not a port to connect to"
+    return None
+
+
 def embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
     """The IPv4 address an IPv6 address stands for (mapped, 6to4, NAT64), if any.
 
