@@ -254,3 +254,10 @@ def test_drills_and_anniversaries_report_no_event(title: str, text: str) -> None
 def test_weeks_and_months_after_are_follow_ups(title: str, text: str) -> None:
     assert not reports_no_event(title, text)
     assert article_signature(title, text).kinds
+
+
+def test_other_airlines_do_not_clash_but_other_flights_do() -> None:
+    """A report on grounded fleets names other airlines; another flight is another crash."""
+    story = _sig(names={"airline:NP": 0.5, "flight:714": 0.5})
+    assert compare(_sig(names={"airline:delta": 1.0}), story).name == 0.0
+    assert compare(_sig(names={"flight:88": 1.0}), story).name == -1.0

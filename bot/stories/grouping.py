@@ -265,11 +265,9 @@ def _name_score(
     return min(1.0, weight / saturation), shared
 
 
-def _story_life(event: SignatureMatch, story: Story, config: GroupingConfig) -> timedelta:
-    """``story_life`` for a one-off disaster the article reports too, else ``max_gap``."""
-    if event.kind > 0 and is_lasting(story.profile.signature):
-        return max(config.story_life, config.max_gap)
-    return config.max_gap
+def _same_disaster(event: SignatureMatch, story: Story) -> bool:
+    """Is the story a one-off disaster, and does the article report that kind of event?"""
+    return event.kind > 0 and is_lasting(story.profile.signature)
 
 
 def _event_evidence(event: SignatureMatch, lasting: bool, config: GroupingConfig) -> float:
@@ -296,10 +294,10 @@ def score_story(
     """The article's score against one story, or None when the story is out of time range."""
     gap = time_gap(features.at, story)
     event = compare(features.signature, story.profile.signature)
-    life = _story_life(event, story, config)
+    lasting = _same_disaster(event, story)
+    life = max(config.story_life, config.max_gap) if lasting else config.max_gap
     if gap > life:
         return None
-    lasting = life > config.max_gap
     profile = story.profile
     shared_dot = dot(features.terms, profile.terms)
     similarity = shared_dot / (features.norm * norm(profile.terms)) if shared_dot else 0.0

@@ -313,14 +313,20 @@ def _place_part(
     return min(1.0, common), countries, places
 
 
+IDENTIFYING_NAMES = frozenset({"storm", "flight"})
+"""Name categories that identify one event: two storms, two flights are two events. An
+airline is a party to a crash, not its name: a report on grounded fleets names other
+airlines and is still about the crash."""
+
+
 def _name_part(a: EventSignature, s: EventSignature) -> tuple[float, tuple[str, ...]]:
-    """Shared event names agree; names of one category (two storms) that differ clash."""
+    """Shared event names agree; two storms' or two flights' names clash."""
     if not a.names or not s.names:
         return 0.0, ()
     _, shared = _overlap(a.names, s.names)
     if shared:
         return 1.0, shared
-    a_cat = {n.split(":", 1)[0] for n in a.names}
+    a_cat = {n.split(":", 1)[0] for n in a.names} & IDENTIFYING_NAMES
     s_cat = {n.split(":", 1)[0] for n in s.names}
     return (-1.0 if a_cat & s_cat else 0.0), ()
 
