@@ -934,6 +934,7 @@ def _scope(
     return Scope(ScopeKind.LOCAL, place) if place else Scope()
 
 
+@lru_cache(maxsize=64)  # a sentence's figures share their clause: read it once, not per figure
 def _cumulative_scope(clause_text: str, low: str) -> Scope | None:
     if not _CUMULATIVE_HINT.search(low):
         return None
