@@ -76,3 +76,42 @@ def test_a_forecast_about_one_number_does_not_reach_the_next_statement() -> None
 def test_an_estimate_of_the_current_toll_is_a_current_figure() -> None:
     (f,) = extract("Local media estimate the death toll at 310.").figures
     assert (f.quantity.value, f.temporal) == (310, Temporal.CURRENT)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "metric", "group", "value"),
+    [
+        # counts that differ in kind from the plain metric are their own series
+        (
+            "About 2.3 million people are in need of humanitarian aid, the UN said.",
+            Metric.AFFECTED,
+            "people in need",
+            2_300_000,
+        ),
+        (
+            "Relief agencies estimate 90,000 people in Tarvania require urgent assistance.",
+            Metric.AFFECTED,
+            "people in need",
+            90_000,
+        ),
+        (
+            "Some 12,400 people were sheltering in 40 evacuation centers on Tuesday.",
+            Metric.DISPLACED,
+            "people in shelters",
+            12_400,
+        ),
+        # a count adjective between the number and its noun
+        ("The ministry reported at least 212 confirmed deaths by Monday night.", K, "", 212),
+        ("Doctors said 31 other people were being treated for burn injuries.", INJ, "people", 31),
+    ],
+)
+def test_kinds_and_count_adjectives(
+    sentence: str, metric: Metric, group: str, value: float
+) -> None:
+    (f,) = extract(sentence).figures
+    assert (f.metric, f.subject_group, f.quantity.value) == (metric, group, value)
+
+
+def test_an_official_death_count_is_a_toll() -> None:
+    (f,) = extract("He said the official death count stood at 57 on Sunday.").figures
+    assert (f.metric, f.quantity.value) == (K, 57)

@@ -87,6 +87,13 @@ def _label(place: str) -> str:
     return " ".join(place.lower().replace("’", "'").removesuffix("'s").split())
 
 
+def _same_count(a: Figure, b: Figure) -> bool:
+    """The same metric of the same people (in need of aid and affected are two counts)."""
+    return a.metric is b.metric and (
+        a.subject_group == b.subject_group or not a.subject_group or not b.subject_group
+    )
+
+
 def _same_count_same_place(figures: list[Figure]) -> list[Figure]:
     """An unplaced figure equal to a placed one of the same count is that place's."""
     placed = {(f.metric, f.quantity.value): f.scope for f in figures if _placed(f)}
@@ -111,7 +118,7 @@ def _whole_area(figures: list[Figure]) -> list[Figure]:
     for f in figures:
         if not _unplaced(f):
             continue
-        if any(g.metric is f.metric and g.quantity.value != f.quantity.value for g in placed):
+        if any(_same_count(g, f) and g.quantity.value != f.quantity.value for g in placed):
             return figures  # "167 in Mexico City" beside "at least 305": a part of the event
     return [
         replace(f, scope=Scope())

@@ -32,6 +32,7 @@ from bot.extract.lexicon import (
     ACTIVE_TRIGGERS,
     COMPOUND_HEADS,
     HOST_CONTEXT,
+    KIND_TRIGGERS,
     LEAVE_STATES,
     LEAVE_VERBS,
     LIVES_VERBS,
@@ -121,7 +122,7 @@ _PERSONISH_SUFFIX = re.compile(
 )
 
 _TOLL_LEFT = re.compile(
-    r"\b(?:(?P<kind>death|casualty|fatality|injury)\s+)?(?:toll|tally)"
+    r"\b(?:(?:(?P<kind>death|casualty|fatality|injury)\s+)?(?:toll|tally)|death\s+count)"
     r"(?P<gap>(?:\s+[^\s.;:!?\"“”]+){0,10}?)\s+"
     r"(?P<link>to|at|of|was|is|were|are|stood|stands|reached|reaches|reach|hit|hits|topped|tops|"
     r"top|passed|passes|exceeded|exceeds|exceed|surpassed|surpasses|climbed|climbs|rose|rises|"
@@ -328,80 +329,116 @@ def _words_from(s: str, pos: int, limit: int = 12) -> list[tuple[str, int, int]]
     return out
 
 
+_Tok = tuple[str, int, int]
+_OF_DETERMINERS = frozenset({"the", "them", "those", "these", "whom", "which", "its", "their"})
+_OF_PRONOUNS = frozenset({"them", "whom", "which"})
+# Words that may sit between a number and the noun it counts without making it another
+# thing: "493 confirmed deaths", "12 more deaths", "48 other people", "167 reported deaths".
+_COUNT_ADJECTIVES = words("confirmed reported recorded official additional new further known other")
+
+
 def _noun_phrase(sentence: str, pos: int) -> _NP:
+    """The noun phrase after a number: whom it counts, or why it cannot count people."""
     toks = _words_from(sentence, pos, 10)
-    i = 0
-    if (
-        i + 1 < len(toks)
-        and toks[i][0].lower() == "of"
-        and toks[i + 1][0].lower()
-        in (
-            "the",
-            "them",
-            "those",
-            "these",
-            "whom",
-            "which",
-            "its",
-            "their",
-        )
-    ):
-        i += 1 if toks[i + 1][0].lower() in ("them", "whom", "which") else 2
-        if toks[i - 1][0].lower() in ("them", "whom", "which"):
-            return _NP("", "", toks[i - 1][2], "none")
-    elif i + 1 < len(toks) and toks[i][0].lower() == "of":
-        i += 1  # "dozens of Turkish soldiers", "hundreds of thousands of civilians"
-    mods: list[tuple[str, int, int]] = []
+    i, pronoun = _skip_of(toks)
+    if pronoun is not None:
+        return pronoun
+    mods: list[_Tok] = []
     while i < len(toks) and len(mods) <= 3:
-        w, a, b = toks[i]
+        if not mods and toks[i][0].lower() in _COUNT_ADJECTIVES and _next_is_head(toks, i):
+            i += 1
+            continue
+        found = _head_at(sentence, toks, i, mods)
+        if found is not None:
+            return found
+        w, _, b = toks[i]
         lw = w.lower().replace("’", "'")
-        if lw in METRIC_NOUNS:
-            return _NP("", "", b, "person", METRIC_NOUNS[lw])
-        if lw in ("more", "others", "other") and not mods:
-            # "12 more died", "14 others": the group carries over from the previous figure
-            return _NP("", "", b, "none")
-        if lw == "lives" and not mods:
-            return _NP("", "", b, "lives")
-        if lw in SUBJECT_GROUPS:
-            group = SUBJECT_GROUPS[lw]
-            if mods:
-                group = MODIFIER_GROUPS.get((mods[-1][0].lower(), lw), group)
-            # "police officers", "crew members": the last of consecutive person nouns heads
-            while i + 1 < len(toks) and toks[i + 1][0].lower() in SUBJECT_GROUPS:
-                nxt = toks[i + 1][0].lower()
-                group = MODIFIER_GROUPS.get((lw, nxt), SUBJECT_GROUPS[nxt])
-                i += 1
-                lw, b = nxt, toks[i][2]
-            end = b
-            if i + 1 < len(toks) and toks[i + 1][0].lower() in COMPOUND_HEADS:
-                group = MODIFIER_GROUPS.get((lw, toks[i + 1][0].lower()), group)
-                end = toks[i + 1][2]
-            start = mods[0][1] if mods else a
-            return _NP(sentence[start:end], group, end, "person")
-        if lw in COMPOUND_HEADS and mods:
-            group = MODIFIER_GROUPS.get((mods[-1][0].lower(), lw), "")
-            if group:
-                return _NP(sentence[mods[0][1] : b], group, b, "person")
-        if lw in NON_PERSON_NOUNS or lw.rstrip(".") in NON_PERSON_NOUNS:
-            return _NP("", "", b, "reject")
-        if (
-            lw in STATE_TRIGGERS
-            or lw in _CHAIN
-            or lw in _FUNCTION
-            or not w[0].isalpha()
-            or lw in LEAVE_STATES
-        ):
+        if _ends_phrase(w, lw):
             break
         if lw in MONTHS or lw in WEEKDAYS:
             return _NP("", "", b, "reject")
         mods.append(toks[i])
         i += 1
+    return _unlisted(sentence, mods, pos)
+
+
+def _skip_of(toks: list[_Tok]) -> tuple[int, _NP | None]:
+    """ "dozens of Turkish soldiers", "hundreds of them": where the noun phrase starts."""
+    if len(toks) < 2 or toks[0][0].lower() != "of":
+        return 0, None
+    nxt = toks[1][0].lower()
+    if nxt in _OF_PRONOUNS:
+        return 2, _NP("", "", toks[1][2], "none")
+    return (2 if nxt in _OF_DETERMINERS else 1), None
+
+
+def _head_at(sentence: str, toks: list[_Tok], i: int, mods: list[_Tok]) -> _NP | None:
+    """The phrase's head if token ``i`` is one (a metric noun, a person noun, "lives" …)."""
+    w, _, b = toks[i]
+    lw = w.lower().replace("’", "'")
+    if lw in METRIC_NOUNS:
+        return _NP("", "", b, "person", METRIC_NOUNS[lw])
+    if lw in ("more", "others", "other") and not mods:
+        # "12 more died", "14 others": the group carries over from the previous figure
+        return _NP("", "", b, "none")
+    if lw == "lives" and not mods:
+        return _NP("", "", b, "lives")
+    if lw in SUBJECT_GROUPS:
+        return _person_head(sentence, toks, i, mods)
+    if lw in COMPOUND_HEADS and mods:
+        group = MODIFIER_GROUPS.get((mods[-1][0].lower(), lw), "")
+        if group:
+            return _NP(sentence[mods[0][1] : b], group, b, "person")
+    if lw in NON_PERSON_NOUNS or lw.rstrip(".") in NON_PERSON_NOUNS:
+        return _NP("", "", b, "reject")
+    return None
+
+
+def _next_is_head(toks: list[_Tok], i: int) -> bool:
+    if i + 1 >= len(toks):
+        return False
+    nxt = toks[i + 1][0].lower()
+    return nxt in METRIC_NOUNS or nxt in SUBJECT_GROUPS
+
+
+def _person_head(sentence: str, toks: list[_Tok], i: int, mods: list[_Tok]) -> _NP:
+    w, a, b = toks[i]
+    lw = w.lower()
+    group = SUBJECT_GROUPS[lw]
     if mods:
-        last = mods[-1][0]
-        if len(mods) <= 3 and (_PERSONISH_SUFFIX.search(last.lower()) or last[0].isupper()):
-            return _NP(sentence[mods[0][1] : mods[-1][2]], last.lower(), mods[-1][2], "unknown")
-        return _NP("", "", mods[-1][2], "reject")
-    return _NP("", "", pos, "none")
+        group = MODIFIER_GROUPS.get((mods[-1][0].lower(), lw), group)
+    # "police officers", "crew members": the last of consecutive person nouns heads
+    while i + 1 < len(toks) and toks[i + 1][0].lower() in SUBJECT_GROUPS:
+        nxt = toks[i + 1][0].lower()
+        group = MODIFIER_GROUPS.get((lw, nxt), SUBJECT_GROUPS[nxt])
+        i += 1
+        lw, b = nxt, toks[i][2]
+    end = b
+    if i + 1 < len(toks) and toks[i + 1][0].lower() in COMPOUND_HEADS:
+        group = MODIFIER_GROUPS.get((lw, toks[i + 1][0].lower()), group)
+        end = toks[i + 1][2]
+    start = mods[0][1] if mods else a
+    return _NP(sentence[start:end], group, end, "person")
+
+
+def _ends_phrase(w: str, lw: str) -> bool:
+    return (
+        lw in STATE_TRIGGERS
+        or lw in _CHAIN
+        or lw in _FUNCTION
+        or not w[0].isalpha()
+        or lw in LEAVE_STATES
+    )
+
+
+def _unlisted(sentence: str, mods: list[_Tok], pos: int) -> _NP:
+    """No listed head: a person-like unlisted noun ("12 pilgrims") or a thing."""
+    if not mods:
+        return _NP("", "", pos, "none")
+    last = mods[-1][0]
+    if len(mods) <= 3 and (_PERSONISH_SUFFIX.search(last.lower()) or last[0].isupper()):
+        return _NP(sentence[mods[0][1] : mods[-1][2]], last.lower(), mods[-1][2], "unknown")
+    return _NP("", "", mods[-1][2], "reject")
 
 
 def _state_after(sentence: str, pos: int) -> tuple[Metric | None, int, set[str], bool]:
@@ -492,6 +529,7 @@ FIGURE_HINT_RE = re.compile(
         kill dead die death injur wound hurt missing displac fled flee evacu arrest detain
         affect rescu trap homeless hospital abduct kidnap toll tally lives fatalit drown
         perish slain murder execut unaccounted forced custody hostage bodies number
+        need shelter treated requir assist
         """
         )
     )
@@ -584,7 +622,7 @@ def _reading(sentence: str, span: NumberSpan, previous: list[SentenceFigure]) ->
     if _HOST_LEFT.search(left[-40:]):
         return None  # "home to 3 million": a population, not an impact
     low_left = left.lower()
-    toll = _TOLL_LEFT.search(left) if ("toll" in low_left or "tally" in low_left) else None
+    toll = _TOLL_LEFT.search(left) if _TOLL_WORD.search(low_left) else None
     r = _Reading(sentence, span, np, left, prev, previous, None, np.end, np.subject, np.group)
     r.toll = toll
     return r
@@ -685,8 +723,33 @@ def _by_lives_of(r: _Reading) -> bool:
     return False
 
 
+# "1.85 million people are in need of assistance", "750,000 people in Haiti require
+# humanitarian assistance", "140,800 people were sheltering in accommodation sites".
+_KINDS = re.compile(
+    r"\s*(?:in\s+[A-Z][\w'’\-]*(?:\s+[A-Z][\w'’\-]*)?\s+)?"
+    r"(?:(?:are|were|is|was|remain|remained|have\s+been|had\s+been)\s+)?(?:now\s+|still\s+)?"
+    r"(?:" + "|".join(f"(?P<k{i}>{p})" for i, (p, _, _) in enumerate(KIND_TRIGGERS)) + ")",
+    re.IGNORECASE,
+)
+_KIND_OF = {f"k{i}": (m, g) for i, (_, m, g) in enumerate(KIND_TRIGGERS)}
+
+
+def _by_kind(r: _Reading) -> bool:
+    """Counts of a different kind than the plain metric: in need of aid, in shelters."""
+    if r.status not in ("person", "none") or r.np.noun_metric is not None:
+        return False
+    m = _KINDS.match(r.sentence, r.np.end)
+    if m is None or m.lastgroup is None:
+        return False
+    r.metric, r.group = _KIND_OF[m.lastgroup]
+    r.subject = r.group
+    r.trigger_end = m.end()
+    return True
+
+
 _TRIGGER_RULES: tuple[_ReadRule, ...] = (
     _by_metric_noun,
+    _by_kind,
     _by_toll,
     _by_number_of,
     _by_active_verb,
@@ -883,6 +946,7 @@ def _update_framed(r: _Reading, temporal: Temporal, markers: set[str], right: st
 
 
 _DIGIT = re.compile(r"\d")
+_TOLL_WORD = re.compile(r"toll|tally|death count")
 
 
 def _is_other_event(
