@@ -29,10 +29,19 @@ from bot.stories.signature import (
         ("Ferry capsizes in a storm", "The ferry sank within minutes of leaving port.", "sinking"),
         ("Gunman opens fire at a concert", "The shooting lasted ten minutes.", "attack"),
         ("Air strikes hit a market town", "Shelling went on through the night.", "strike"),
+        ("Blaze guts garment factory", "Firefighters fought the fire for six hours.", "fire"),
+        ("Bus plunges into gorge", "The bus veered off the mountain road at night.", "road_crash"),
+        ("Stampede at festival", "A crowd crush near the gate killed pilgrims.", "crowd"),
+        ("Avalanche hits ski resort", "The avalanche buried a chalet.", "weather"),
     ],
 )
 def test_event_kinds(title: str, text: str, family: str) -> None:
     assert main_kind(article_signature(title, text)) == family
+
+
+def test_a_gunman_opening_fire_in_a_building_is_not_a_fire() -> None:
+    sig = article_signature("Shooting", "A gunman opened fire in an office building on Monday.")
+    assert sig.kinds == {"attack": 1.0}
 
 
 def test_a_kind_needing_context_counts_only_with_it() -> None:

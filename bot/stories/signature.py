@@ -59,9 +59,18 @@ KINDS: tuple[EventKind, ...] = (
             r"hurricanes?|(?:tropical\s+)?cyclones?|typhoons?|tropical\s+(?:storm|depression)s?"
             r"|storm\s+surges?|(?:super)?storms?|tornado(?:e?s)?|blizzards?"
             r"|floods?|flooding|floodwaters?|flash\s+floods?|landslides?|mudslides?|monsoon"
+            r"|avalanches?|heat\s*waves?"
         ),
     ),
     EventKind("fire", _words(r"wildfires?|bushfires?|forest\s+fires?|brush\s+fires?")),
+    EventKind(
+        "fire",
+        re.compile(r"(?<!opened )(?<!open )\b(?:fires?|blazes?|infernos?)\b", re.IGNORECASE),
+        _words(
+            r"buildings?|factory|factories|apartments?|hotels?|markets?|towers?|hospitals?"
+            r"|nightclubs?|warehouses?|high-rises?|gutted|engulfed|firefighters?"
+        ),
+    ),
     EventKind("volcano", _words(r"volcano(?:e?s)?|volcanic|eruptions?|erupted")),
     EventKind(
         "air_crash",
@@ -79,6 +88,12 @@ KINDS: tuple[EventKind, ...] = (
         _words(r"derail(?:ed|ment|s)?|crash(?:es|ed)?|collid(?:ed|es)|collision"),
     ),
     EventKind(
+        "road_crash",
+        _words(r"bus|buses|coach|minibus(?:es)?|trucks?|lorry|lorries|tanker"),
+        _words(r"crash(?:es|ed)?|collid(?:ed|es)|collision|plunged|overturned|veered"),
+    ),
+    EventKind("crowd", _words(r"stampedes?|crowd\s+crush(?:es)?|crush\s+of\s+people")),
+    EventKind(
         "attack",
         _words(
             r"(?:mass\s+)?shootings?|gunm[ae]n|shooters?|opened\s+fire|stabbings?"
@@ -92,11 +107,14 @@ KINDS: tuple[EventKind, ...] = (
 )
 """The event-type lexicon, in order; one article may match several rows."""
 
-LASTING = frozenset({"quake", "weather", "fire", "volcano", "air_crash", "sinking", "rail_crash"})
+LASTING = frozenset(
+    {"quake", "weather", "fire", "volcano", "air_crash", "sinking", "rail_crash", "crowd"}
+)
 """Families of one-off events that are reported for weeks (rescue, aid, inquiry) and do
 not recur in the same place within that time. Attacks and air strikes are left out:
 in a conflict the same place sees another strike days later, and only words and
-figures can tell those incidents apart."""
+figures can tell those incidents apart; so are road crashes, which recur on the same
+roads and are rarely reported past a few days."""
 
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
 
