@@ -232,3 +232,28 @@ def test_a_title_with_of_is_not_part_of_the_name() -> None:
 
 def test_an_indefinite_body_is_unnamed() -> None:
     assert _officials("A European Union agency said it would send experts.") == {}
+
+
+def test_a_quotation_opening_on_the_verb_quotes_the_act() -> None:
+    text = "Prime Minister Ida Holm also “offered her condolences to the victims’ families.”"
+    assert _officials(text).get("Ida Holm") == {"offer"}
+
+
+def test_a_charge_d_affaires_is_an_official() -> None:
+    text = "On May 2, U.S. Chargé d’Affaires, a.i., Mark T. Olsen declared a disaster."
+    assert "Mark T. Olsen" in _officials(text)
+
+
+def test_releasing_a_plan_is_an_act_of_the_body() -> None:
+    text = (
+        "The Humanitarian Country Team (HCT) in Malawi released a revised 2020 response plan "
+        "on May 4, requesting $90 million."
+    )
+    assert "Humanitarian Country Team" in _officials(text)
+
+
+def test_a_named_team_speaks_but_a_rescue_team_does_not() -> None:
+    assert "USAID Disaster Assistance Response Team" in _officials(
+        "The USAID Disaster Assistance Response Team reports that roads are open."
+    )
+    assert _officials("The rescue team said two people were pulled out alive.") == {}

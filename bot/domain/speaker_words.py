@@ -27,7 +27,7 @@ ROLE_WORDS = words(
     prof. dr. dr emperor sultan emir ayatollah cardinal archbishop bishop marshal admiral
     undersecretary under-secretary chief-of-staff minister-president speaker councillor
     councilor officer officers col gen lt maj capt sgt cmdr cdr adm brig sen rep gov
-    lieut amb
+    lieut amb chargé d’affaires d'affaires
     """
 )
 
@@ -77,7 +77,7 @@ BODY_WORDS = words(
     network group party alliance federation association foundation fund bank programme
     program unicef unhcr who nato un u.n. eu e.u. un's agencies coalition cabinet senate
     congress assembly directorate command headquarters inc ltd corp railways airlines
-    airline airways police board survey consulate
+    airline airways police board survey consulate team
     """
 )
 

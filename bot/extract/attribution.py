@@ -99,7 +99,7 @@ SPEECH_RE = re.compile(
     r"|(?P<acc>according\s+to)\b"
     r"|(?P<by>" + trie_alternation(AGENT_VERBS) + r")\s+by\b"
     r"|(?P<act>" + trie_alternation(ACT_VERBS) + r")\s+(?:(?:a|an|the|his|her|their|its|our)\s+)?"
-    r"(?:[a-z\-]+\s+){0,2}(?:" + "|".join(sorted(ACT_OBJECTS)) + r")"
+    r"(?:[\w\-]+\s+){0,4}?(?:" + "|".join(sorted(ACT_OBJECTS)) + r")"
     r"|(?P<verb>" + trie_alternation(SPEECH_VERBS) + r"))\b"
 )
 """Reporting verbs; matched on the ASCII-lower-cased sentence (see ``fastre``)."""
@@ -537,7 +537,7 @@ def _skip_prepositional(toks: list[tuple[str, int, int]], j: int) -> int:
         if (
             _low(w) in _ADJUNCT_PREPS
             and not _is_cap(w)
-            and _valid_head(toks[k - 1][0])
+            and (_valid_head(toks[k - 1][0]) or toks[k - 1][0] == ")")  # "(HCT) in Haiti"
             and _low(toks[k - 1][0]) not in REPORT_NOUNS  # "reports from the embassy"
         ):
             return k - 1
@@ -744,7 +744,9 @@ def speech_events(
     by_start = {t[1]: n for n, t in enumerate(toks)}
     events: list[SpeechEvent] = []
     for m in matches:
-        if in_spans(m.start(), quotes):
+        # A quotation that opens on the verb quotes the act itself: X also “offered …”.
+        quoted_act = any(qa == m.start() for qa, _ in quotes)
+        if in_spans(m.start(), quotes) and not quoted_act:
             continue
         verb_i = by_start.get(m.start())
         if verb_i is None:
@@ -793,7 +795,7 @@ def speech_events(
             "are",
         ):
             continue  # "to say", "were confirmed dead", "is reported"
-        mention, subj_lo = _subject_before(sentence, toks, verb_i)
+        mention, subj_lo = _subject_before(sentence, toks, verb_i - 1 if quoted_act else verb_i)
         fronted = False
         if mention is None:
             prev = toks[verb_i - 1][0] if verb_i > 0 else ""

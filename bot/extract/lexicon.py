@@ -469,10 +469,14 @@ ACT_VERBS: dict[str, str] = {
     "sends": "send",
     "approved": "approve",
     "approves": "approve",
+    "released": "release",
+    "releases": "release",
+    "published": "publish",
+    "publishes": "publish",
 }
 ACT_OBJECTS = words(
     "declaration statement condolences condolence order warning appeal proclamation sympathies"
-    " request"
+    " request plan report figures estimate estimates assessment"
 )
 # Acts told in the passive with their agent: "authorized by the Secretary of Defense".
 AGENT_VERBS: dict[str, str] = {
@@ -548,6 +552,12 @@ INSTITUTION_HEADS = words("government presidency police army military navy cabin
 REPORT_NOUNS = words(
     "reports report figures data estimates estimate statement count numbers tally forecasts"
     " forecast"
+)
+
+# Body heads that a common-noun phrase does not make unique: "the rescue team said" is
+# some team, unlike "the health ministry".
+UNQUALIFIED_BODY_HEADS = words(
+    "team group company network party alliance coalition union association foundation fund"
 )
 
 MEDIA_WORDS = words(

@@ -19,6 +19,7 @@ from bot.extract.lexicon import (
     GENERIC_BODY_HEADS,
     INSTITUTION_HEADS,
     ROLE_WORDS,
+    UNQUALIFIED_BODY_HEADS,
 )
 from bot.extract.speakers import ArticleSpeakers, body_identity, is_place, speaker_key
 
@@ -139,7 +140,9 @@ def _qualified(name: str) -> bool:
     ministry", "the civil defense agency", "the government", "police" (of the country the
     story is about), unlike "the agency" or "the company" alone."""
     words = [w.lower() for w in name.split() if w.lower() not in ("the", "a", "an")]
-    return len(words) > 1 or (len(words) == 1 and words[0] in INSTITUTION_HEADS)
+    if not words or words[-1] in UNQUALIFIED_BODY_HEADS:
+        return False
+    return len(words) > 1 or words[0] in INSTITUTION_HEADS
 
 
 _COMMON_HEADS = BODY_WORDS | ROLE_WORDS | frozenset({"official"})
