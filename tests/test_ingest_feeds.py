@@ -184,3 +184,91 @@ def test_entity_bomb_in_a_document_too_broken_to_parse_is_rejected() -> None:
     )
     _assert_rejected_fast(data)
     _assert_rejected_fast(b"<rss><<<" + feed_bytes("billion_laughs.xml"))
+
+
+# --- each entry's own outlet ------------------------------------------------------------------
+
+AGGREGATOR = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/">
+<channel><title>Relief Digest</title><link>https://digest.example/</link>
+{items}
+</channel></rss>"""
+
+
+def _rss_item(guid: str, extra: str) -> str:
+    return (
+        f"<item><guid>{guid}</guid><link>https://digest.example/{guid}</link>"
+        "<title>Floods cut roads in the delta</title>"
+        "<description>Floodwater cut three roads into the delta towns on Monday, "
+        "the roads agency said.</description>"
+        f"{extra}</item>"
+    )
+
+
+def _outlets(extras: dict[str, str]) -> dict[str, str]:
+    body = "\n".join(_rss_item(guid, extra) for guid, extra in extras.items())
+    feed = read_feed(AGGREGATOR.format(items=body).encode())
+    return {item.article.id.removeprefix("guid:"): item.article.outlet for item in feed.items}
+
+
+def test_an_entrys_source_publisher_or_organisation_author_is_its_outlet() -> None:
+    outlets = _outlets(
+        {
+            "source": '<source url="https://wire.example/rss">Harbour Wire</source>',
+            "note": "<source url='https://x.example/'>Coastal Radio (reprint, x.example)</source>",
+            "publisher": "<dc:publisher>Ministry of Water</dc:publisher>"
+            "<dc:creator>Ana Ruiz</dc:creator>",
+            "org-author": "<dc:creator>Delta Relief Agency</dc:creator>",
+            "acronym": "<dc:creator>WFP</dc:creator>",
+            "agency": "<dc:creator>Reuters</dc:creator>",
+            "person": "<dc:creator>Ana Ruiz</dc:creator>",
+            "desk": "<author>desk@digest.example (News Desk)</author>",
+            "bare-source": '<source url="https://www.harbourwire.example/feed"></source>',
+            "nothing": "",
+        }
+    )
+    assert outlets == {
+        "source": "Harbour Wire",
+        "note": "Coastal Radio",  # a note on the copy is not part of the name
+        "publisher": "Ministry of Water",  # the publisher, not the reporter
+        "org-author": "Delta Relief Agency",
+        "acronym": "WFP",
+        "agency": "Reuters",
+        "person": "Relief Digest",  # a byline is a person of the channel's outlet
+        "desk": "Relief Digest",  # and so is its own desk
+        "bare-source": "harbourwire.example",
+        "nothing": "Relief Digest",
+    }
+
+
+def test_an_atom_entrys_source_feed_names_its_outlet() -> None:
+    data = b"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>Planet Relief</title><id>urn:planet</id>
+<updated>2025-03-01T10:00:00Z</updated>
+<entry><id>urn:a</id><title>Clinic reopens</title><updated>2025-03-01T10:00:00Z</updated>
+<author><name>Tomas Berg</name></author>
+<summary>The district clinic reopened on Saturday after the floods, health officials said.</summary>
+<source><id>urn:moh</id><title>Ministry of Health press releases</title></source></entry>
+<entry><id>urn:b</id><title>Convoy arrives</title><updated>2025-03-01T09:00:00Z</updated>
+<summary>A convoy of 12 trucks reached the camp on Friday, the agency said.</summary>
+<source><id>urn:x</id><author><name>Northern Red Cross</name></author></source></entry>
+<entry><id>urn:c</id><title>School shut</title><updated>2025-03-01T08:00:00Z</updated>
+<author><name>Lena Holt</name></author>
+<summary>The village school stayed shut on Thursday, the mayor said.</summary></entry>
+</feed>"""
+    outlets = [item.article.outlet for item in read_feed(data).items]
+    assert outlets == ["Ministry of Health press releases", "Northern Red Cross", "Planet Relief"]
+
+
+def test_an_outlet_name_is_one_bounded_line() -> None:
+    long_name = "Harbour " * 40
+    outlets = _outlets(
+        {
+            "spaced": "<source url='https://a.example/'>  Harbour\n   Wire  </source>",
+            "long": f"<source url='https://a.example/'>{long_name}</source>",
+            "only-note": "<source url='https://a.example/'>(syndicated)</source>",
+        }
+    )
+    assert outlets["spaced"] == "Harbour Wire"
+    assert len(outlets["long"]) <= 120 and outlets["long"].startswith("Harbour Harbour")
+    assert outlets["only-note"] == "syndicated"

@@ -12,8 +12,10 @@ HTML entities such as ``&nbsp;`` inside content are left to feedparser. When the
 document is too broken for defusedxml to judge, a byte scan for ``<!ENTITY``
 decides, then feedparser's lenient parser gets its chance.
 
-Each entry becomes an ``Article`` (identity: the entry's guid, else its link),
-with the feed's title as outlet (or the feed's host). The entry's full
+Each entry becomes an ``Article`` (identity: the entry's guid, else its link). Its
+outlet is the entry's own producer where the entry names one (``<source>``,
+``dc:publisher``, an organisation as author: ``bot.ingest.outlets``), else the
+feed's title (or the feed's host). The entry's full
 ``content`` is preferred over its ``summary``; ``FeedItem.summary_only`` tells
 which articles are only a teaser, for a later stage to fetch the page.
 """
@@ -36,6 +38,7 @@ from bot.domain.articles import Article
 from bot.ingest.cleaning import clean_text
 from bot.ingest.errors import FeedReadError
 from bot.ingest.html import html_fragment_to_text
+from bot.ingest.outlets import entry_outlet
 
 __all__ = ["DEFAULT_FEED_MAX_BYTES", "FeedItem", "FeedRead", "read_feed"]
 
@@ -182,7 +185,7 @@ def _item(entry: Any, index: int, outlet: str, provenance: str, where: str | Non
     article = Article.create(
         title=cleaned.title or "",
         text=cleaned.text,
-        outlet=outlet,
+        outlet=entry_outlet(entry, outlet),
         url=link,
         guid=guid,
         published=_entry_published(entry),
