@@ -158,9 +158,11 @@ def _demonyms(name: str) -> Iterator[tuple[str, int]]:
 def _add(table: dict[str, list[Place]], key: str, place: Place) -> None:
     if not key or "," in key or "(" in key:
         return
-    readings = table.setdefault(key, [])
-    if place not in readings:
-        readings.append(place)
+    found = table.get(key)
+    if found is None:
+        table[key] = [place]
+    else:
+        found.append(place)
 
 
 def _add_countries(table: dict[str, list[Place]], demonyms: dict[str, tuple[int, Place]]) -> None:
@@ -216,7 +218,7 @@ def gazetteer() -> dict[str, tuple[Place, ...]]:
         if form not in table:
             table[form] = [place]
     return {
-        name: tuple(sorted(readings, key=lambda p: (p.rank, -p.population, p.key)))
+        name: tuple(dict.fromkeys(sorted(readings, key=lambda p: (p.rank, -p.population, p.key))))
         for name, readings in table.items()
     }
 
