@@ -145,3 +145,30 @@ def test_replay_explain_in_text_mode_prints_to_stdout(
     out = capsys.readouterr().out
     assert "started" in out
     assert "copy of" in out or "unchanged" in out
+
+
+async def test_a_report_without_figures_joins_and_its_official_is_announced(
+    sqlite_url: str,
+) -> None:
+    """No casualty figure, three weeks on: it still belongs to the earthquake, so the
+    minister it quotes is news of that story."""
+    from bot.bootstrap import build_app
+
+    minister = Article.create(
+        title="Peru to rebuild schools in quake zone",
+        text="Peru's Education Minister Carla Vega said on Thursday that 60 schools damaged "
+        "by the earthquake in Arequipa and Moquegua would be rebuilt before the next school "
+        "year, and that classes would continue in tents until then.",
+        guid="quake-minister",
+        published=DAY0 + timedelta(days=21),
+    )
+    app = await build_app(Settings(), db_url=sqlite_url)
+    try:
+        wire = await app.bus.handle(IngestArticle(QUAKE_WIRE, arrived=DAY0))
+        later = await app.bus.handle(IngestArticle(minister, arrived=DAY0 + timedelta(days=21)))
+    finally:
+        await app.close()
+    assert later.story_id == wire.story_id
+    assert later.grouping is not None and later.grouping.decision == "joined"
+    speakers = [a.speaker or "" for a in later.alerts if a.type.value == "new_statement"]
+    assert any("Vega" in s for s in speakers), later.alerts
