@@ -63,7 +63,7 @@ def main() -> int:
     assert dev is None or isinstance(dev, dict)
     assert isinstance(hostile, dict)
     extraction.print_dev(dev)
-    print("hostile text  (seconds per 100 KB, best of 3)")
+    print("hostile text  (best of 3)")
     extraction.print_hostile(hostile)
     print(
         f"replay→SQLite {rp['articles_per_s']:8.0f} articles/s  ({rp['alerts']} alerts for "
