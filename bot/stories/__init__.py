@@ -1,7 +1,9 @@
 """Grouping articles into stories.
 
-``article_features`` reads an article once; ``best_story`` (or ``choose_story`` from
-the article itself) picks the story it belongs to, or None to start a new one;
+``article_features`` reads an article once, with its event signature (``signature``:
+what happened, where, the event's name); ``best_story`` (or ``choose_story`` from the
+article itself) picks the story it belongs to, or None to start a new one
+(``nearest_story`` also when it falls short, for ``explain``);
 ``new_profile`` / ``update_profile`` keep the story's profile that grouping reads.
 """
 
@@ -12,6 +14,7 @@ from bot.stories.grouping import (
     best_story,
     choose_story,
     fact_agreement,
+    nearest_story,
     score_story,
 )
 from bot.stories.similarity import (
@@ -34,6 +37,7 @@ __all__ = [
     "choose_story",
     "cosine",
     "fact_agreement",
+    "nearest_story",
     "new_profile",
     "salient_names",
     "score_story",

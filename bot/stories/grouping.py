@@ -20,8 +20,8 @@ starts a new story.
                       + w_names × names
                       + w_facts × min(1, cosine / facts_gate) × max(0, facts)
                       + event)
-             - w_conflict × max(0, -facts) × (identified_conflict if the signature
-               identifies the event, else 1)
+             - w_conflict × max(0, -facts) × (identified_conflict if the story is a
+               one-off disaster and the signature identifies it, else 1)
              - clash
 
 ``cosine`` is that of the article's terms with the story's; ``names`` ∈ [0, 1] the
@@ -47,7 +47,13 @@ from bot.stories.terms import MAX_IDF, idf
 
 @dataclass(frozen=True, slots=True)
 class GroupingConfig:
-    """Thresholds and weights of ``choose_story`` (defaults tuned on tests/data/stories)."""
+    """Thresholds and weights of ``choose_story``.
+
+    The word, name and fact weights were tuned on tests/data/stories; the event
+    signature's weights were set so that the same kind of disaster in the same country
+    (about 0.45) or under the same name (0.3) joins a story whatever its register, and
+    checked on the real dev set: there the lowest join scores 0.61 (a report 44 days
+    on), the highest rejected story 0.05."""
 
     threshold: float = 0.35
     """Minimum score to join a story. On the test set, unrelated news of the same days
