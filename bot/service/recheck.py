@@ -6,6 +6,8 @@ therefore *watched*: their pages are re-fetched on an age-based schedule
 (``RecheckSchedule``: every few minutes while hours old, rarer after, never once
 days old), conditionally, and a changed page goes through ingest as a new version of
 the article, so change detection raises ``article_revised`` and any ``figure_rise``.
+A page that fails in any way (a refused encoding, a MemoryError, a reader bug) is a
+failed check of that page, tried again at its next time, never a lost lease.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass, replace
 from bot.clock import Clock, utc_now
 from bot.domain.articles import content_hash
 from bot.domain.feeds import RecheckSchedule
-from bot.fetching import Fetcher, FetchError, Validators
+from bot.fetching import Fetcher, FetchError, Validators, redact_urls_in
 from bot.ingest.pages import PageReadError, page_text
 from bot.ports import UnitOfWorkFactory, WatchedArticle
 from bot.service.bus import MessageBus
@@ -74,6 +76,10 @@ class Rechecker:
             log.info("re-check of %s failed: %s", watch.article_id, exc)
             await self._save(later, keep=next_at is not None and not exc.permanent)
             return RecheckReport(watch.article_id, fetched=False, error=str(exc))
+        except Exception as exc:  # a stranger's page: whatever it does is its failure
+            error = _unexpected(watch, exc)
+            await self._save(later, keep=next_at is not None)
+            return RecheckReport(watch.article_id, fetched=False, error=error)
         later = replace(
             later,
             etag=page.validators.etag or (watch.etag if page.not_modified else None),
@@ -89,6 +95,10 @@ class Rechecker:
         except PageReadError as exc:
             await self._save(later, keep=next_at is not None)
             return RecheckReport(watch.article_id, fetched=True, error=str(exc))
+        except Exception as exc:  # the HTML reader on hostile markup, memory
+            error = _unexpected(watch, exc)
+            await self._save(later, keep=next_at is not None)
+            return RecheckReport(watch.article_id, fetched=True, error=error)
         page_hash = content_hash(article.title, text)
         later = replace(later, page_hash=page_hash)
         if page_hash == watch.page_hash or len(text) < MIN_SHARE_OF_TEXT * len(article.text):
@@ -115,3 +125,14 @@ class Rechecker:
             else:
                 await uow.watches.remove(watch.article_id)
             await uow.commit()
+
+
+def _unexpected(watch: WatchedArticle, exc: Exception) -> str:
+    """One warning line for a re-check that failed in an unforeseen way; its report text.
+
+    Not a "work item failed" traceback with the lease left to expire: the watch is
+    saved as checked, and tried again at its next time.
+    """
+    error = redact_urls_in(f"re-check failed: {type(exc).__name__}: {exc}".rstrip(": "))
+    log.warning("re-check of %s: %s", watch.article_id, error[:300])
+    return error
