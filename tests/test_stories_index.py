@@ -172,3 +172,40 @@ async def test_a_report_without_figures_joins_and_its_official_is_announced(
     assert later.grouping is not None and later.grouping.decision == "joined"
     speakers = [a.speaker or "" for a in later.alerts if a.type.value == "new_statement"]
     assert any("Vega" in s for s in speakers), later.alerts
+
+
+def test_grouping_survives_storage_and_older_payloads_still_load() -> None:
+    """The alert payload keeps its ``grouping``; alerts stored before it existed load
+    with none (the field is new, the JSON stays backward compatible)."""
+    from datetime import UTC, datetime
+
+    from bot.domain.alerts import Alert, AlertType, Severity
+    from bot.domain.stories import Grouping, GroupingMatch
+    from storage import serialize
+
+    match = GroupingMatch(
+        "abc234", 0.8, 0.3, ("quake",), ("PE", "PE/arequipa"), (), ("arequipa",), 50.0, 60.0
+    )
+    alert = Alert(
+        type=AlertType.NEW_STATEMENT,
+        severity=Severity.LOW,
+        story_id="abc234",
+        story_title="Quake",
+        article_id="a1",
+        url=None,
+        outlet="wire",
+        published=datetime(2031, 5, 6, tzinfo=UTC),
+        summary="Minister speaks",
+        grouping=Grouping("joined", "abc234", 0.35, match),
+    )
+    data = json.loads(json.dumps(serialize.dump_alert(alert)))
+    assert serialize.load_alert(data) == alert
+    record = alert.as_record()["grouping"]
+    assert isinstance(record, dict)
+    assert record["decision"] == "joined" and record["score"] == 0.8
+    assert record["matched"]["event_type"] == ["quake"]
+    assert record["nearest"] is None
+    del data["grouping"]
+    old = serialize.load_alert(data)
+    assert old.grouping is None and old.as_record()["grouping"] is None
+    assert old.key == alert.key  # grouping is not part of the alert's identity
