@@ -15,6 +15,7 @@ from bot.domain.feeds import (
     Feed,
     FeedState,
     PollOutcome,
+    ReadCounts,
     RecheckSchedule,
     after_poll,
     feed_id_for,
@@ -186,3 +187,43 @@ def test_recheck_schedule_by_age(age: timedelta, every: timedelta | None) -> Non
     now = T0 + age
     got = RecheckSchedule().next_check(T0, now)
     assert got == (None if every is None else now + every)
+
+
+# --- what a read left out; secrets in feed URLs ---------------------------------------------
+
+
+def test_a_read_records_what_it_left_out_and_a_304_keeps_it() -> None:
+    counts = ReadCounts(deferred=7, passed_over=30, skipped=2)
+    read = after_poll(feed(), PollOutcome(T0, ok=True, body_hash="h1", read=counts), POLICY).feed
+    assert (read.items_deferred, read.items_passed_over, read.entries_skipped) == (7, 30, 2)
+    unchanged = after_poll(read, PollOutcome(T0 + MINUTE, ok=True, not_modified=True), POLICY)
+    assert unchanged.feed.items_deferred == 7 and unchanged.feed.entries_skipped == 2
+    again = after_poll(read, PollOutcome(T0, ok=True, read=ReadCounts(passed_over=5)), POLICY)
+    assert (again.feed.items_deferred, again.feed.items_passed_over) == (0, 35)
+    assert again.feed.entries_skipped == 0
+
+
+KEYED = "https://api.wire.example/v1/rss?api_key=SECRET-42&lang=en"
+
+
+def test_a_feed_named_by_its_url_is_named_without_the_query() -> None:
+    new = Feed.new(KEYED, now=T0, interval=5 * MINUTE)
+    assert new.url == KEYED and new.name == "https://api.wire.example/v1/rss"
+    legacy = replace(new, name=KEYED)  # stored before names were redacted
+    assert legacy.label == "https://api.wire.example/v1/rss"
+    assert replace(new, name="Wire desk").label == "Wire desk"
+
+
+def test_failure_text_and_admin_alerts_never_show_the_key() -> None:
+    legacy = replace(Feed.new(KEYED, now=T0, interval=5 * MINUTE), name=KEYED)
+    error = f"timeout: no complete response within 15 s ({KEYED})"
+    f, told = legacy, []
+    for n in range(3):
+        t = after_poll(f, PollOutcome(T0 + n * MINUTE, ok=False, error=error), POLICY)
+        f, told = t.feed, told + list(t.admin)
+    assert f.last_error is not None and "SECRET" not in f.last_error
+    assert "(https://api.wire.example/v1/rss)" in f.last_error
+    (alert,) = told
+    assert alert.kind is AdminKind.FEED_FAILING
+    assert "SECRET" not in alert.message and "SECRET" not in (alert.reason or "")
+    assert "https://api.wire.example/v1/rss" in alert.message

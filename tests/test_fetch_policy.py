@@ -15,6 +15,8 @@ from bot.fetching import (
     address_class,
     check_url,
     redact_url,
+    redact_urls_in,
+    url_problem,
 )
 
 PRIVATE = [
@@ -173,3 +175,42 @@ def test_limits_defaults_and_validation() -> None:
         FetchLimits(timeout_s=0)
     with pytest.raises(ValueError):
         FetchLimits(max_bytes=0)
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        (
+            "timeout (https://u:pw@feeds.example/rss?key=SECRET#x).",
+            "timeout (https://feeds.example/rss).",
+        ),
+        ("see http://a.example/p?k=SECRET, then retry", "see http://a.example/p, then retry"),
+        ("two: http://a.example/?k=SECRET http://b.example:8080/q?t=SECRET", None),
+        ("no url here at all", "no url here at all"),
+        ("wiki http://w.example/Foo_(bar)?k=SECRET", "wiki http://w.example/Foo_(bar)"),
+    ],
+)
+def test_urls_in_error_text_lose_query_and_credentials(text: str, shown: str | None) -> None:
+    redacted = redact_urls_in(text)
+    assert "SECRET" not in redacted and "pw@" not in redacted
+    if shown is not None:
+        assert redacted == shown
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("https://hooks.example/services/T/B/x", None),
+        ("http://127.0.0.1:8080/hook", None),
+        ("https://hooks.example:99999/x", "Port out of range"),
+        ("https://hooks.example:0/x", "port 0"),
+        ("https:///x", "no host"),
+        ("mailto:desk@example.org", "not http or https"),
+    ],
+)
+def test_url_problem_says_why_in_one_line(url: str, problem: str | None) -> None:
+    found = url_problem(url)
+    if problem is None:
+        assert found is None
+    else:
+        assert found is not None and problem in found and "\n" not in found
