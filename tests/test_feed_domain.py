@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.domain.admin import AdminKind
+from bot.domain.admin import AdminAlert, AdminKind
 from bot.domain.feeds import (
     BackoffPolicy,
     Feed,
@@ -217,7 +217,7 @@ def test_a_feed_named_by_its_url_is_named_without_the_query() -> None:
 def test_failure_text_and_admin_alerts_never_show_the_key() -> None:
     legacy = replace(Feed.new(KEYED, now=T0, interval=5 * MINUTE), name=KEYED)
     error = f"timeout: no complete response within 15 s ({KEYED})"
-    f, told = legacy, []
+    f, told = legacy, list[AdminAlert]()
     for n in range(3):
         t = after_poll(f, PollOutcome(T0 + n * MINUTE, ok=False, error=error), POLICY)
         f, told = t.feed, told + list(t.admin)
