@@ -115,3 +115,28 @@ def test_kinds_and_count_adjectives(
 def test_an_official_death_count_is_a_toll() -> None:
     (f,) = extract("He said the official death count stood at 57 on Sunday.").figures
     assert (f.metric, f.quantity.value) == (K, 57)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Volunteers are helping to support about 8,000 people affected by the floods.",
+        "The program assisted 15,000 displaced families last month.",
+        "Mobile kitchens fed 2,500 evacuated residents on Sunday.",
+    ],
+)
+def test_aid_reaching_people_is_not_an_impact_figure(sentence: str) -> None:
+    assert extract(sentence).figures == ()
+
+
+def test_a_state_before_a_person_noun_is_its_adjective() -> None:
+    (f,) = extract("More than 9,000 displaced persons are living in the stadium.").figures
+    assert (f.metric, f.subject_group, f.quantity.value) == (Metric.DISPLACED, "people", 9000)
+    (g,) = extract("Some 40 injured people were flown to the capital.").figures
+    assert (g.metric, g.subject_group, g.quantity.value) == (INJ, "people", 40)
+
+
+def test_a_casualty_count_after_a_capitalised_word_is_not_a_label() -> None:
+    # "Article 4" is a label; "on Twitter 86 deaths were reported" is a count.
+    (f,) = extract("The agency chief said on Twitter 61 deaths were reported.").figures
+    assert (f.metric, f.quantity.value) == (K, 61)

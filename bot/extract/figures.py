@@ -141,6 +141,19 @@ _NUMBER_OF_LEFT = re.compile(
     re.IGNORECASE,
 )
 _HOST_LEFT = re.compile(rf"\b{HOST_CONTEXT}\s*$", re.IGNORECASE)
+# Aid to people is a responder figure, not an impact: "helping to support 10,000
+# people affected by the storm", "food aid fed 40,000 displaced people". ("reached" is
+# not one: it is a toll's verb.)
+_AID_VERBS = words(
+    """
+    support supports supported supporting assist assists assisted assisting help helps helped
+    helping serve serves served serving feed feeds fed feeding
+    target targets targeted targeting benefit benefiting benefitting aid aiding
+    """
+)
+_AID_LEFT = re.compile(
+    r"\b(?:" + "|".join(sorted(_AID_VERBS)) + r")\s+(?:(?:an?|the|some)\s+)?$", re.IGNORECASE
+)
 _LIVES_LEFT = re.compile(
     r"\b(?:claim(?:ed|ing|s)?|cost(?:ing|s)?|took|taken)\s+the\s+lives\s+of\s*$", re.IGNORECASE
 )
@@ -348,7 +361,7 @@ def _noun_phrase(sentence: str, pos: int) -> _NP:
         if not mods and toks[i][0].lower() in _COUNT_ADJECTIVES and _next_is_head(toks, i):
             i += 1
             continue
-        found = _head_at(sentence, toks, i, mods)
+        found = _head_at(sentence, toks, i, mods) or _state_adjective(sentence, toks, i, mods)
         if found is not None:
             return found
         w, _, b = toks[i]
@@ -392,6 +405,17 @@ def _head_at(sentence: str, toks: list[_Tok], i: int, mods: list[_Tok]) -> _NP |
     if lw in NON_PERSON_NOUNS or lw.rstrip(".") in NON_PERSON_NOUNS:
         return _NP("", "", b, "reject")
     return None
+
+
+def _state_adjective(sentence: str, toks: list[_Tok], i: int, mods: list[_Tok]) -> _NP | None:
+    """ "150,000 displaced persons", "40 injured people": the state is the noun's adjective."""
+    lw = toks[i][0].lower()
+    if mods or lw not in STATE_TRIGGERS or i + 1 >= len(toks):
+        return None
+    if toks[i + 1][0].lower() not in SUBJECT_GROUPS:
+        return None
+    head = _person_head(sentence, toks, i + 1, [])
+    return replace(head, noun_metric=STATE_TRIGGERS[lw])
 
 
 def _next_is_head(toks: list[_Tok], i: int) -> bool:
@@ -619,8 +643,8 @@ def _reading(sentence: str, span: NumberSpan, previous: list[SentenceFigure]) ->
     ):
         return None  # "in 2015", "2015," : a year, not a count
     left = sentence[max(0, span.start - 120) : span.start]
-    if _HOST_LEFT.search(left[-40:]):
-        return None  # "home to 3 million": a population, not an impact
+    if _HOST_LEFT.search(left[-40:]) or _AID_LEFT.search(left[-30:]):
+        return None  # "home to 3 million", "supporting 10,000": not an impact
     low_left = left.lower()
     toll = _TOLL_LEFT.search(left) if _TOLL_WORD.search(low_left) else None
     r = _Reading(sentence, span, np, left, prev, previous, None, np.end, np.subject, np.group)
@@ -1035,7 +1059,7 @@ _AREA_OF = (
     r"(?:the\s+(?:city|province|state|region|district|county|town|capital|department)\s+of\s+)?"
 )
 _PLACE_AFTER = re.compile(
-    r"\s*(?:(?:were|was|are|is|have\s+been|has\s+been|had\s+been)\s+)?"
+    r"\s*,?\s*(?:(?:were|was|are|is|have\s+been|has\s+been|had\s+been)\s+)?"
     r"(?:(?:reported|recorded|confirmed|registered|counted|occurred)\s+)?"
     rf"in\s+{_AREA_OF}{_PLACE}"
 )

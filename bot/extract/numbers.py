@@ -207,6 +207,8 @@ _NOT_LABELS = frozenset(
         "Authorities",
     }
 )
+# "… said on Twitter 86 deaths were reported": a number that counts casualties is no label.
+_COUNTED_AFTER = re.compile(r"\s+(?:deaths|fatalities|dead|killed|injured|missing)\b", re.I)
 _YEAR_RE = re.compile(r"^(?:1[89]\d\d|20\d\d)$")
 
 
@@ -255,6 +257,7 @@ def _from_match(sentence: str, m: re.Match[str]) -> NumberSpan | None:
             cap is not None
             and m.group(0)[:1].isdigit()
             and cap.group(1) not in _NOT_LABELS
+            and not _COUNTED_AFTER.match(tail)
             and (m.start() - len(cap.group(0)) > 0 or cap.group(1).lower()[:3] in _MONTH_PREFIXES)
         ):
             return None  # "Article 4", "Boeing 737", "March 12", "Route 66"
