@@ -17,9 +17,11 @@ in ``speakers.ArticleSpeakers``.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
+from typing import Literal
 
 from bot.domain.places import is_place_name
 from bot.extract.fastre import ascii_lower, trie_alternation
@@ -199,7 +201,15 @@ def tokenize(sentence: str, lo: int = 0, hi: int | None = None) -> list[tuple[st
     """Tokens (text, start, end) of ``sentence[lo:hi]`` with offsets into ``sentence``."""
     end = len(sentence) if hi is None else hi
     toks = [(m.group(), *m.span()) for m in TOKEN_RE.finditer(sentence, lo, end)]
-    return _join_title_periods(toks) if "." in sentence[lo:end] else toks
+    return _join_title_periods(toks) if _TITLE_DOT.search(sentence, lo, end) else toks
+
+
+_TITLE_DOT = re.compile(
+    r"(?<![\w.])(?:[A-Z]|"
+    + "|".join(sorted((w.capitalize() for w in TITLE_ABBREVIATIONS), key=len, reverse=True))
+    + r")\.(?=\s)"
+)
+"""A title abbreviation or an initial with its period: the only case the merge handles."""
 
 
 def _join_title_periods(toks: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
@@ -274,141 +284,237 @@ def _low(tok: str) -> str:
 def classify(
     sentence: str, toks: list[tuple[str, int, int]], lo: int, hi: int, *, role: str | None = None
 ) -> Mention | None:
-    """Classify tokens ``toks[lo:hi]`` as a speaker mention."""
+    """Classify tokens ``toks[lo:hi]`` as a speaker mention: the first rule of ``_RULES``
+    that decides (a mention, or False for "no speaker") wins."""
     if lo >= hi:
         return None
-    words = [t[0] for t in toks[lo:hi]]
-    start, end = toks[lo][1], toks[hi - 1][2]
-    text = sentence[start:end]
-    lows = [_low(w) for w in words]
-    if len(words) == 1 and lows[0] in PRONOUNS:
-        return Mention(
-            Kind.PRONOUN, text, lows[0], None, start, end, plural=lows[0] in ("they", "we")
+    if hi - lo == 1 and _low(toks[lo][0]) in PRONOUNS:
+        low, (tok, start, end) = _low(toks[lo][0]), toks[lo]
+        return Mention(Kind.PRONOUN, tok, low, None, start, end, plural=low in ("they", "we"))
+    p = _Phrase.of(sentence, toks, lo, hi, role)
+    if p is None:
+        return None
+    for rule in _RULES:
+        found = rule(p)
+        if found is not None:
+            return found or None
+    return p.mention(Kind.UNNAMED, p.bare, role, plural=p.plural, non_official_role=True)
+
+
+@dataclass(slots=True)
+class _Phrase:
+    """A candidate speaker phrase, split into determiner and core words."""
+
+    sentence: str
+    toks: list[tuple[str, int, int]]
+    hi: int
+    role: str | None
+    det: str
+    core_lo: int
+    core: list[str]
+    core_lows: list[str]
+    start: int
+    end: int
+    text: str
+    bare: str
+
+    @classmethod
+    def of(
+        cls, sentence: str, toks: list[tuple[str, int, int]], lo: int, hi: int, role: str | None
+    ) -> _Phrase | None:
+        words = [t[0] for t in toks[lo:hi]]
+        lows = [_low(w) for w in words]
+        # Determiners first: "a senior Turkish official", "two officials", "the ministry".
+        i = 0
+        det = ""
+        while i < len(words) and (lows[i] in _DETERMINERS or words[i][:1].isdigit()):
+            det = det or lows[i]
+            i += 1
+        if i == len(words):
+            return None
+        start, end = toks[lo][1], toks[hi - 1][2]
+        text = sentence[start:end]
+        bare = _LEADING_THE.sub("", text)
+        return cls(
+            sentence, toks, hi, role, det, lo + i, words[i:], lows[i:], start, end, text, bare
         )
-    # Determiners first: "a senior Turkish official", "two officials", "the ministry".
-    i = 0
-    det = ""
-    while i < len(words) and (lows[i] in _DETERMINERS or words[i][:1].isdigit()):
-        det = det or lows[i]
-        i += 1
-    core = words[i:]
-    core_lows = lows[i:]
-    if not core or all(lw in _CALENDAR_WORDS for lw in core_lows):
-        return None  # "on Wednesday said": a date is never a speaker
-    bare_text = _LEADING_THE.sub("", text)
-    if len(core) > 1 and core_lows[-1] in REPORT_NOUNS and _is_cap(core[-2]):
-        return classify(sentence, toks, lo, hi - 1, role=role)  # "NHC forecasts"
-    source = _source_of_report(core_lows)
+
+    def mention(self, kind: Kind, name: str, role: str | None = None, **kw: bool) -> Mention:
+        return Mention(kind, self.text, name, role, self.start, self.end, **kw)
+
+    @property
+    def non_official(self) -> bool:
+        role = self.role
+        return any(lw in NON_OFFICIAL_ROLE_WORDS for lw in self.core_lows) or bool(
+            role and any(_low(w) in _NON_OFFICIAL_OR_REPORTING for w in role.split())
+        )
+
+    @property
+    def head(self) -> str:
+        """The last office/body/group word before the first preposition ("the governor of
+        … Hatay" → governor; "Syrian Observatory for Human Rights" → observatory)."""
+        lows = self.core_lows
+        cut = next((j for j in range(1, len(lows)) if lows[j] in _HEAD_CUTS), len(lows))
+        pre = lows[:cut]
+        return next((w for w in reversed(pre) if w in _HEAD_WORDS), pre[-1])
+
+    @property
+    def plural(self) -> bool:
+        return self.head in GROUP_PLURAL_HEADS or self.det not in ("", "the", "a", "an", "one")
+
+
+Verdict = Mention | Literal[False] | None
+"""A rule's answer: a mention, False for "not a speaker", None for "not my case"."""
+
+_HEAD_CUTS = frozenset({"of", "for", "in", "at", "from", "on", "with", "part", "to"})
+
+
+def _calendar(p: _Phrase) -> Verdict:
+    """ "on Wednesday said": a date is never a speaker."""
+    return False if all(lw in _CALENDAR_WORDS for lw in p.core_lows) else None
+
+
+def _report_of(p: _Phrase) -> Verdict:
+    """ "NHC forecasts", "Early reports from the U.S. Embassy", "figures from the health
+    ministry": the body the report comes from speaks."""
+    lows = p.core_lows
+    if len(p.core) > 1 and lows[-1] in REPORT_NOUNS and _is_cap(p.core[-2]):
+        return classify(p.sentence, p.toks, p.core_lo, p.hi - 1, role=p.role) or False
+    source = _source_of_report(lows)
     if source:
-        # "Early reports from the U.S. Embassy", "figures from the health ministry": the
-        # body the report comes from speaks.
-        return classify(sentence, toks, lo + i + source, hi, role=role)
-    if any(w in _RELATIVE_PRONOUNS for w in core[1:]):
-        # "The man who claimed responsibility": a person described, not named ("who" is
-        # not the WHO).
-        return Mention(Kind.UNNAMED, text, bare_text, None, start, end, non_official_role=True)
-    if len(core) == 1 and is_acronym(core[0]) and core_lows[0] not in PRONOUNS:
-        return Mention(Kind.BODY, text, bare_text, None, start, end)  # "GoE", "FAA"
+        return classify(p.sentence, p.toks, p.core_lo + source, p.hi, role=p.role) or False
+    return None
+
+
+def _described(p: _Phrase) -> Verdict:
+    """ "The man who claimed responsibility": a person described, not named ("who" is not
+    the WHO)."""
+    if any(w in _RELATIVE_PRONOUNS for w in p.core[1:]):
+        return p.mention(Kind.UNNAMED, p.bare, non_official_role=True)
+    return None
+
+
+def _acronym_or_place(p: _Phrase) -> Verdict:
+    """ "GoE", "FAA" are bodies; "California", "Chile" are places (bodies, never people)."""
+    core = p.core
+    if len(core) == 1 and is_acronym(core[0]) and p.core_lows[0] not in PRONOUNS:
+        return p.mention(Kind.BODY, p.bare)
     if all(_is_cap(w) for w in core) and is_place_name(" ".join(core)):
-        return Mention(Kind.BODY, text, bare_text, None, start, end)  # "California", "Chile"
-    bare = _LEADING_THE.sub("", text)
-    # A person's name: capitalised tokens after the last title word ("UN spokesman
-    # Stephane Dujarric", "Turkey's U.N. Ambassador Feridun Sinirlioglu", "Mr Altun").
+        return p.mention(Kind.BODY, p.bare)
+    return None
+
+
+def _titled_person(p: _Phrase) -> Verdict:
+    """A person's name: capitalised tokens after the last title word ("UN spokesman
+    Stephane Dujarric", "Turkey's U.N. Ambassador Feridun Sinirlioglu", "Mr Altun")."""
+    core, lows = p.core, p.core_lows
     last_title = -1
-    for j, lw in enumerate(core_lows):
-        if (
-            lw in ROLE_WORDS
-            or lw in HONORIFICS
-            or (lw == "general" and j > 0 and core_lows[j - 1] == "secretary")
-        ):
+    for j, lw in enumerate(lows):
+        if lw in _TITLE_OR_HONORIFIC or (lw == "general" and j > 0 and lows[j - 1] == "secretary"):
             last_title = j
-    last_title = _title_with_of(core, core_lows, last_title)
+    last_title = _title_with_of(core, lows, last_title)
     name_toks = core[last_title + 1 :]
-    name_ok = bool(name_toks) and all(
+    if (
+        not _is_name(name_toks)
+        or p.det in ("a", "an")
+        or (p.det and p.det != "the" and not p.det[:1].isdigit())  # "two officials"
+        or not (last_title >= 0 or all(_is_cap(w) for w in core))
+        or (len(name_toks) == 1 and _low(name_toks[0]) in PLACE_BODIES)
+    ):
+        return None
+    title_words = core[: last_title + 1]
+    role_text = p.role
+    honorific_only = all(_low(w) in HONORIFICS for w in title_words)
+    if role_text is None and title_words and not honorific_only:
+        role_text = _LEADING_THE.sub("", p.sentence[p.start : p.toks[p.core_lo + last_title][2]])
+    display = " ".join(name_toks)
+    if title_words and honorific_only:
+        display = " ".join([*title_words, *name_toks])
+    return p.mention(Kind.PERSON, display, role_text, non_official_role=p.non_official)
+
+
+def _is_name(name_toks: list[str]) -> bool:
+    return bool(name_toks) and all(
         _is_cap(w)
         and _low(w) not in BODY_WORDS
         and _low(w) not in MEDIA_WORDS
         and not w.endswith(("'s", "’s"))
         for w in name_toks
     )
-    non_official = any(lw in NON_OFFICIAL_ROLE_WORDS for lw in core_lows) or bool(
-        role and any(_low(w) in _NON_OFFICIAL_OR_REPORTING for w in role.split())
+
+
+def _person_of(p: _Phrase) -> Verdict:
+    """ "Hashem Ahelbarra of Al Jazeera": a named person of an organisation."""
+    lows = p.core_lows
+    if "of" not in lows[1:]:
+        return None
+    k = lows.index("of", 1)
+    if k > 4 or not all(_is_cap(w) and _low(w) not in _HEAD_WORDS for w in p.core[:k]):
+        return None
+    media = any(lw in _MEDIA_NOT_AGENCY for lw in lows[k:])
+    return p.mention(
+        Kind.PERSON,
+        " ".join(p.core[:k]),
+        p.role or " ".join(p.core[k:]),
+        non_official_role=p.non_official or media,
     )
-    if det in ("a", "an") or (det and det != "the" and not det[:1].isdigit()):
-        name_ok = False  # "a Syrian official", "two officials": never a named person
-    if name_ok and (last_title >= 0 or all(_is_cap(w) for w in core)):
-        name = " ".join(name_toks)
-        if not (len(name_toks) == 1 and _low(name_toks[0]) in PLACE_BODIES):
-            title_words = core[: last_title + 1]
-            role_text = role
-            honorific_only = all(_low(w) in HONORIFICS for w in title_words)
-            if role_text is None and title_words and not honorific_only:
-                role_text = sentence[start : toks[lo + i + last_title][2]]
-                role_text = _LEADING_THE.sub("", role_text)
-            display = name
-            if title_words and honorific_only:
-                display = " ".join([*title_words, *name_toks])
-            return Mention(
-                Kind.PERSON, text, display, role_text, start, end, non_official_role=non_official
-            )
-    # The head noun: the last office/body/group word before the first preposition
-    # ("the governor of … Hatay" → governor; "Syrian Observatory for Human Rights" →
-    # observatory; "an official in Turkey" → official).
-    cut = len(core_lows)
-    for j, lw in enumerate(core_lows):
-        if j > 0 and lw in ("of", "for", "in", "at", "from", "on", "with", "part", "to"):
-            cut = j
-            break
-    pre = core_lows[:cut]
-    head_j = len(pre) - 1
-    for j in range(len(pre) - 1, -1, -1):
-        if pre[j] in _HEAD_WORDS:
-            head_j = j
-            break
-    head = pre[head_j]
-    if "of" in core_lows[1:]:
-        # "Hashem Ahelbarra of Al Jazeera": a named person of an organisation.
-        k = core_lows.index("of", 1)
-        if all(_is_cap(w) and _low(w) not in _HEAD_WORDS for w in core[:k]) and k <= 4:
-            of_part = " ".join(core[k:])
-            media = any(lw in _MEDIA_NOT_AGENCY for lw in core_lows[k:])
-            return Mention(
-                Kind.PERSON,
-                text,
-                " ".join(core[:k]),
-                role or of_part,
-                start,
-                end,
-                non_official_role=non_official or media,
-            )
-    is_media = any(lw in _MEDIA_NOT_AGENCY for lw in core_lows) or "news" in core_lows
-    if is_media and head not in _BODY_NOT_AGENCY:
-        return Mention(Kind.MEDIA, text, bare, None, start, end)
-    plural = head in GROUP_PLURAL_HEADS or (det not in ("", "the", "a", "an", "one"))
+
+
+def _media(p: _Phrase) -> Verdict:
+    is_media = any(lw in _MEDIA_NOT_AGENCY for lw in p.core_lows) or "news" in p.core_lows
+    if is_media and p.head not in _BODY_NOT_AGENCY:
+        return p.mention(Kind.MEDIA, p.bare)
+    return None
+
+
+def _unnamed(p: _Phrase) -> Verdict:
+    """ "a senior official", "two officials", "residents": nobody in particular; a proper
+    body named with "the" ("the Red Cross") or alone ("Reuters") is somebody."""
+    head, det, core = p.head, p.det, p.core
     proper_body = head in BODY_WORDS and any(_is_cap(w) for w in core)
-    if (
-        (det in ("a", "an", "one") or plural or head in UNNAMED_HEADS)
-        and not (proper_body and head not in GROUP_PLURAL_HEADS and det not in ("a", "an"))
-        and not (len(core) == 1 and _is_cap(core[0]) and head not in GROUP_PLURAL_HEADS)
-    ):
-        return Mention(
-            Kind.UNNAMED, text, bare, role, start, end, plural=plural, non_official_role=True
-        )
+    if not (det in ("a", "an", "one") or p.plural or head in UNNAMED_HEADS):
+        return None
+    if proper_body and head not in GROUP_PLURAL_HEADS and det not in ("a", "an"):
+        return None
+    if len(core) == 1 and _is_cap(core[0]) and head not in GROUP_PLURAL_HEADS:
+        return None
+    return p.mention(Kind.UNNAMED, p.bare, p.role, plural=p.plural, non_official_role=True)
+
+
+def _office_or_body(p: _Phrase) -> Verdict:
+    head = p.head
     if head in ROLE_WORDS:
-        return Mention(Kind.ROLE, text, bare, bare, start, end, non_official_role=non_official)
+        return p.mention(Kind.ROLE, p.bare, p.bare, non_official_role=p.non_official)
     if head in BODY_WORDS or head in PLACE_BODIES:
-        return Mention(Kind.BODY, text, bare, None, start, end)
+        return p.mention(Kind.BODY, p.bare)
+    return None
+
+
+def _bare_name(p: _Phrase) -> Verdict:
+    """Capitalised words alone ("Celia Mendoza", "Bank of Ghana"): a person."""
+    core = p.core
     if (
         all(_is_cap(w) or w.lower() in _NP_FUNCTION for w in core)
         and _is_cap(core[-1])
         and len(core) <= 5
     ):
-        return Mention(
-            Kind.PERSON, text, " ".join(core), role, start, end, non_official_role=non_official
-        )
-    return Mention(
-        Kind.UNNAMED, text, bare, role, start, end, plural=plural, non_official_role=True
-    )
+        return p.mention(Kind.PERSON, " ".join(core), p.role, non_official_role=p.non_official)
+    return None
+
+
+_RULES: tuple[Callable[[_Phrase], Verdict], ...] = (
+    _calendar,
+    _report_of,
+    _described,
+    _acronym_or_place,
+    _titled_person,
+    _person_of,
+    _media,
+    _unnamed,
+    _office_or_body,
+    _bare_name,
+)
+"""Speaker-phrase rules, in order: the first that decides wins."""
 
 
 _CALENDAR_WORDS = WEEKDAYS | frozenset(MONTHS)
@@ -449,6 +555,7 @@ _MEDIA_NOT_AGENCY = MEDIA_WORDS - {"agency"}
 _BODY_NOT_AGENCY = BODY_WORDS - {"agency"}
 _NON_OFFICIAL_OR_REPORTING = NON_OFFICIAL_ROLE_WORDS | {"reporting"}
 _ROLE_OR_BODY = ROLE_WORDS | BODY_WORDS
+_TITLE_OR_HONORIFIC = ROLE_WORDS | HONORIFICS
 _HEAD_WORDS = (
     ROLE_WORDS | BODY_WORDS | UNNAMED_HEADS | GROUP_PLURAL_HEADS | frozenset({"secretary-general"})
 )
