@@ -239,16 +239,23 @@ def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the bot, which stops us
     signal.signal(signal.SIGTERM, finish_then_stop)
-    _write(stdout, "ready")
-    while not stopping:
-        header = stdin.read(_HEADER)
-        if len(header) < _HEADER:
-            return  # the bot closed the pipe (or is gone)
-        # The bot's own pickle of an Article (untrusted text inside is only data).
-        article = pickle.loads(stdin.read(int.from_bytes(header, "big")))
-        busy = True
-        _write(stdout, analyse(article))
-        busy = False
+    try:
+        _write(stdout, "ready")
+        while not stopping:
+            header = stdin.read(_HEADER)
+            if len(header) < _HEADER:
+                return  # the bot closed the pipe, or is gone
+            size = int.from_bytes(header, "big")
+            body = stdin.read(size)
+            if len(body) < size:
+                return  # gone in the middle of a message
+            # The bot's own pickle of an Article (untrusted text inside is only data).
+            article = pickle.loads(body)
+            busy = True
+            _write(stdout, analyse(article))
+            busy = False
+    except BrokenPipeError:
+        return  # the bot is gone: nobody wants the answer
 
 
 def _write(stdout: BinaryIO, message: object) -> None:
