@@ -667,79 +667,9 @@ def _subject_before(
     if i < 0:
         return None, verb_i
     if toks[i][0] == "," and i >= 1:
-        # Appositive: "X, ROLE, said" or "ROLE, X, said".
-        c2 = i
-        b1 = _boundary_index(toks, c2 - 1, 0)
-        while b1 > 0 and toks[b1][0] == "," and _is_place_segment(sentence, toks, b1 + 1, c2):
-            # "…, a geologist with the Survey in Pasadena, California, said": the place
-            # finishes the appositive, it is not one.
-            c2 = b1
-            b1 = _boundary_index(toks, c2 - 1, 0)
-        if b1 >= 0 and toks[b1][0] == "," and c2 - b1 - 1 <= 18 and c2 - b1 > 1:
-            appos_lo, appos_hi = b1 + 1, c2
-            b0 = _boundary_index(toks, b1 - 1, 0)
-            head_lo, head_hi = b0 + 1, b1
-            if head_hi - head_lo > 14 or head_hi <= head_lo:
-                return None, verb_i
-            appos_text = sentence[toks[appos_lo][1] : toks[appos_hi - 1][2]]
-            first_appos = _low(toks[appos_lo][0])
-            appos_is_name = (
-                all(
-                    _is_cap(t[0]) and _low(t[0]) not in _ROLE_OR_BODY
-                    for t in toks[appos_lo:appos_hi]
-                )
-                and appos_hi - appos_lo <= 4
-            )
-            head_mention = classify(sentence, toks, _np_start(toks, head_hi - 1, head_lo), head_hi)
-            if appos_is_name:
-                head_text = sentence[toks[head_lo][1] : toks[head_hi - 1][2]]
-                if any(_low(t[0]) in ROLE_WORDS for t in toks[head_lo:head_hi]):
-                    m = classify(
-                        sentence, toks, appos_lo, appos_hi, role=_LEADING_THE.sub("", head_text)
-                    )
-                    if m is not None and m.kind is Kind.PERSON:
-                        return _widen(m, sentence, toks[head_lo][1], toks[appos_hi - 1][2]), head_lo
-            if first_appos in _RELATIVE:
-                if any(_low(t[0]) in ROLE_WORDS for t in toks[head_lo:head_hi]):
-                    lo = head_lo
-                    if _low(toks[lo][0]) not in _DETERMINERS and not _is_cap(toks[lo][0]):
-                        return head_mention, head_lo
-                    return classify(sentence, toks, lo, head_hi), head_lo
-                return head_mention, head_lo
-            if (
-                head_mention is not None
-                and head_mention.kind is Kind.PERSON
-                and _valid_head(toks[head_hi - 1][0])
-            ):
-                m = classify(
-                    sentence,
-                    toks,
-                    _np_start(toks, head_hi - 1, head_lo),
-                    head_hi,
-                    role=_LEADING_THE.sub("", appos_text),
-                )
-                if m is not None:
-                    return _widen(m, sentence, m.start, toks[appos_hi - 1][2]), head_lo
-            if head_mention is not None and head_mention.kind in (
-                Kind.BODY,
-                Kind.ROLE,
-                Kind.UNNAMED,
-                Kind.MEDIA,
-            ):
-                return head_mention, head_lo
-        return None, verb_i
+        return _appositive_subject(sentence, toks, i) or (None, verb_i)
     if not _valid_head(toks[i][0]):
-        # "…, a Turkish-backed Syrian official part of the force in Idlib told the paper":
-        # an unnamed source whose phrase the NP walker cannot cross.
-        # Only a boundary within 14 tokens matters: look no further back (a scan to the
-        # sentence's start for every verb was quadratic on "said said said …").
-        b = _boundary_index(toks, i, max(0, i - 14))
-        lo = b + 1
-        if lo <= i and i - lo < 14 and _low(toks[lo][0]) in ("a", "an", "the", "two", "three"):
-            seg = [_low(t[0]) for t in toks[lo : i + 1]]
-            if any(w in UNNAMED_HEADS for w in seg):
-                return classify(sentence, toks, lo, i + 1), lo
-        return None, verb_i
+        return _unnamed_source_before(sentence, toks, i) or (None, verb_i)
     if _low(toks[i][0]) in PRONOUNS:
         if i > 0 and _low(toks[i - 1][0]) in ("and", "or", "that", "which", "who"):
             return None, verb_i  # "… and it said": too ambiguous to resolve
@@ -748,6 +678,114 @@ def _subject_before(
     if lo > i:
         return None, verb_i
     return classify(sentence, toks, lo, i + 1), lo
+
+
+def _unnamed_source_before(
+    sentence: str, toks: list[tuple[str, int, int]], i: int
+) -> tuple[Mention | None, int] | None:
+    """ "…, a Turkish-backed Syrian official part of the force in Idlib told the paper": an
+    unnamed source whose phrase the NP walker cannot cross.
+
+    Only a boundary within 14 tokens matters: look no further back (a scan to the
+    sentence's start for every verb was quadratic on "said said said …")."""
+    b = _boundary_index(toks, i, max(0, i - 14))
+    lo = b + 1
+    if lo <= i and i - lo < 14 and _low(toks[lo][0]) in ("a", "an", "the", "two", "three"):
+        seg = [_low(t[0]) for t in toks[lo : i + 1]]
+        if any(w in UNNAMED_HEADS for w in seg):
+            return classify(sentence, toks, lo, i + 1), lo
+    return None
+
+
+def _appositive_subject(
+    sentence: str, toks: list[tuple[str, int, int]], c2: int
+) -> tuple[Mention | None, int] | None:
+    """ "X, ROLE, said" or "ROLE, X, said", with the comma before the verb at ``c2``."""
+    b1 = _boundary_index(toks, c2 - 1, 0)
+    while b1 > 0 and toks[b1][0] == "," and _is_place_segment(sentence, toks, b1 + 1, c2):
+        # "…, a geologist with the Survey in Pasadena, California, said": the place
+        # finishes the appositive, it is not one.
+        c2 = b1
+        b1 = _boundary_index(toks, c2 - 1, 0)
+    if not (b1 >= 0 and toks[b1][0] == "," and c2 - b1 - 1 <= 18 and c2 - b1 > 1):
+        return None
+    head_lo = _boundary_index(toks, b1 - 1, 0) + 1
+    if b1 - head_lo > 14 or b1 <= head_lo:
+        return None
+    a = _Appositive(sentence, toks, head_lo, b1, b1 + 1, c2)
+    for rule in (_role_then_name, _relative_appositive, _name_then_role, _body_appositive):
+        found = rule(a)
+        if found is not None:
+            return found
+    return None
+
+
+@dataclass(slots=True)
+class _Appositive:
+    """``HEAD , APPOS ,`` before a verb: token ranges [head_lo, head_hi), [appos_lo, appos_hi)."""
+
+    sentence: str
+    toks: list[tuple[str, int, int]]
+    head_lo: int
+    head_hi: int
+    appos_lo: int
+    appos_hi: int
+
+    def text(self, lo: int, hi: int) -> str:
+        return self.sentence[self.toks[lo][1] : self.toks[hi - 1][2]]
+
+    def head_mention(self) -> Mention | None:
+        lo = _np_start(self.toks, self.head_hi - 1, self.head_lo)
+        return classify(self.sentence, self.toks, lo, self.head_hi)
+
+    def head_has_role(self) -> bool:
+        return any(_low(t[0]) in ROLE_WORDS for t in self.toks[self.head_lo : self.head_hi])
+
+
+def _role_then_name(a: _Appositive) -> tuple[Mention | None, int] | None:
+    """ "Turkey's communications director, Fahrettin Altun, said"."""
+    appos = a.toks[a.appos_lo : a.appos_hi]
+    is_name = len(appos) <= 4 and all(
+        _is_cap(t[0]) and _low(t[0]) not in _ROLE_OR_BODY for t in appos
+    )
+    if not (is_name and a.head_has_role()):
+        return None
+    role = _LEADING_THE.sub("", a.text(a.head_lo, a.head_hi))
+    m = classify(a.sentence, a.toks, a.appos_lo, a.appos_hi, role=role)
+    if m is None or m.kind is not Kind.PERSON:
+        return None
+    return _widen(m, a.sentence, a.toks[a.head_lo][1], a.toks[a.appos_hi - 1][2]), a.head_lo
+
+
+def _relative_appositive(a: _Appositive) -> tuple[Mention | None, int] | None:
+    """ "The governor, who …, said": the head speaks."""
+    if _low(a.toks[a.appos_lo][0]) not in _RELATIVE:
+        return None
+    lo = a.head_lo
+    if a.head_has_role() and (_low(a.toks[lo][0]) in _DETERMINERS or _is_cap(a.toks[lo][0])):
+        return classify(a.sentence, a.toks, lo, a.head_hi), lo
+    return a.head_mention(), lo
+
+
+def _name_then_role(a: _Appositive) -> tuple[Mention | None, int] | None:
+    """ "Omer Celik, spokesman for the ruling party, said"."""
+    head = a.head_mention()
+    if head is None or head.kind is not Kind.PERSON or not _valid_head(a.toks[a.head_hi - 1][0]):
+        return None
+    lo = _np_start(a.toks, a.head_hi - 1, a.head_lo)
+    role = _LEADING_THE.sub("", a.text(a.appos_lo, a.appos_hi))
+    m = classify(a.sentence, a.toks, lo, a.head_hi, role=role)
+    if m is None:
+        return None
+    return _widen(m, a.sentence, m.start, a.toks[a.appos_hi - 1][2]), a.head_lo
+
+
+def _body_appositive(a: _Appositive) -> tuple[Mention | None, int] | None:
+    """ "The ministry, in a statement, said": a body, office or unnamed source speaks."""
+    head = a.head_mention()
+    if head is not None and head.kind in (Kind.BODY, Kind.ROLE, Kind.UNNAMED, Kind.MEDIA):
+        return head, a.head_lo
+    return None
 
 
 def _widen(m: Mention, sentence: str, start: int, end: int) -> Mention:
@@ -837,17 +875,7 @@ def speech_events(
     matches = list(SPEECH_RE.finditer(ascii_lower(sentence) if low is None else low))
     if not matches:
         return []
-    # Speaker phrases sit within a few dozen words of their verb: tokenise that window only
-    # (starting at a space so no word is cut).
-    lo = max(0, matches[0].start() - 200)
-    if lo:
-        space = sentence.find(" ", lo)
-        lo = space + 1 if 0 <= space < matches[0].start() else matches[0].start()
-    hi = min(len(sentence), matches[-1].end() + 160)
-    if hi < len(sentence):
-        space = sentence.rfind(" ", matches[-1].end(), hi)
-        hi = space if space > 0 else len(sentence)
-    toks = tokenize(sentence, lo, hi)
+    toks = tokenize(sentence, *_window(sentence, matches))
     by_start = {t[1]: n for n, t in enumerate(toks)}
     events: list[SpeechEvent] = []
     for m in matches:
@@ -859,65 +887,92 @@ def speech_events(
         if verb_i is None:
             continue
         if m.group("acc") or m.group("by"):
-            acc_end = by_start.get(m.end() + (1 if m.end() < len(sentence) else 0))
-            if acc_end is None:
-                # find the first token after "according to"
-                acc_end = next((n for n, t in enumerate(toks) if t[1] >= m.end()), len(toks))
-            mention = _according_to(sentence, toks, acc_end)
-            if mention is None:
-                continue
-            after = sentence[mention.end :]
-            fronted = bool(re.fullmatch(r"[\s.,;:!?\"”’)]*", after))
-            c_start, c_end = (0, m.start()) if fronted else (mention.end, len(sentence))
-            lemma = AGENT_VERBS[m.group("by")] if m.group("by") else "say"
-            events.append(
-                SpeechEvent(mention, lemma, m.start(), m.end(), fronted, c_start, c_end, False)
-            )
-            continue
-        if m.group("call"):
-            lemma = CALL_VERBS[m.group("call").lower()]
-        elif m.group("act"):
-            lemma = ACT_VERBS[m.group("act")]
-        elif m.group("put"):
-            lemma = "put"
+            event = _source_event(sentence, toks, by_start, m)
         else:
-            word = m.group("verb").lower()
-            lemma = SPEECH_VERBS[word]
-            if word == "say" and verb_i > 0 and _low(toks[verb_i - 1][0]) in ("to", "not"):
-                continue
-            if (
-                word in REPORT_NOUNS
-                and verb_i + 1 < len(toks)
-                and _low(toks[verb_i + 1][0]) in ("from", "by")
-            ):
-                continue  # "reports from the embassy": a noun, not a verb
-        if verb_i > 0 and _low(toks[verb_i - 1][0]) in (
-            "to",
-            "be",
-            "been",
-            "being",
-            "was",
-            "were",
-            "is",
-            "are",
-        ):
-            continue  # "to say", "were confirmed dead", "is reported"
-        mention, subj_lo = _subject_before(sentence, toks, verb_i - 1 if quoted_act else verb_i)
-        fronted = False
-        if mention is None:
-            prev = toks[verb_i - 1][0] if verb_i > 0 else ""
-            if prev in (",", *_QUOTE_CHARS) or verb_i == 0:
-                mention = _subject_after(sentence, toks, verb_i)
-                if mention is None:
-                    continue
-                fronted = True
-                subj_start = m.start()
-            else:
-                continue
-        else:
-            subj_start = toks[subj_lo][1]
-        events.append(_make_event(sentence, quotes, mention, lemma, m, subj_start, fronted))
+            event = _verb_event(sentence, quotes, toks, verb_i, m, quoted_act)
+        if event is not None:
+            events.append(event)
     return events
+
+
+def _window(sentence: str, matches: list[re.Match[str]]) -> tuple[int, int]:
+    """Speaker phrases sit within a few dozen words of their verb: the span to tokenise
+    (starting and ending at a space so no word is cut)."""
+    lo = max(0, matches[0].start() - 200)
+    if lo:
+        space = sentence.find(" ", lo)
+        lo = space + 1 if 0 <= space < matches[0].start() else matches[0].start()
+    hi = min(len(sentence), matches[-1].end() + 160)
+    if hi < len(sentence):
+        space = sentence.rfind(" ", matches[-1].end(), hi)
+        hi = space if space > 0 else len(sentence)
+    return lo, hi
+
+
+def _source_event(
+    sentence: str,
+    toks: list[tuple[str, int, int]],
+    by_start: dict[int, int],
+    m: re.Match[str],
+) -> SpeechEvent | None:
+    """ "according to X" and "authorized by X": the speaker follows the cue."""
+    acc_end = by_start.get(m.end() + (1 if m.end() < len(sentence) else 0))
+    if acc_end is None:
+        acc_end = next((n for n, t in enumerate(toks) if t[1] >= m.end()), len(toks))
+    mention = _according_to(sentence, toks, acc_end)
+    if mention is None:
+        return None
+    fronted = bool(re.fullmatch(r"[\s.,;:!?\"”’)]*", sentence[mention.end :]))
+    c_start, c_end = (0, m.start()) if fronted else (mention.end, len(sentence))
+    lemma = AGENT_VERBS[m.group("by")] if m.group("by") else "say"
+    return SpeechEvent(mention, lemma, m.start(), m.end(), fronted, c_start, c_end, False)
+
+
+_NOT_A_FINITE_VERB_AFTER = frozenset({"to", "be", "been", "being", "was", "were", "is", "are"})
+
+
+def _lemma(m: re.Match[str], toks: list[tuple[str, int, int]], verb_i: int) -> str | None:
+    """The reporting verb's lemma, or None where the word is not a reporting verb here
+    ("to say", "were confirmed dead", "is reported", "reports from the embassy")."""
+    if verb_i > 0 and _low(toks[verb_i - 1][0]) in _NOT_A_FINITE_VERB_AFTER:
+        return None
+    if m.group("call"):
+        return CALL_VERBS[m.group("call").lower()]
+    if m.group("act"):
+        return ACT_VERBS[m.group("act")]
+    if m.group("put"):
+        return "put"
+    word = m.group("verb").lower()
+    if word == "say" and verb_i > 0 and _low(toks[verb_i - 1][0]) == "not":
+        return None
+    nxt = _low(toks[verb_i + 1][0]) if verb_i + 1 < len(toks) else ""
+    if word in REPORT_NOUNS and nxt in ("from", "by"):
+        return None  # "reports from the embassy": a noun, not a verb
+    return SPEECH_VERBS[word]
+
+
+def _verb_event(
+    sentence: str,
+    quotes: list[tuple[int, int]],
+    toks: list[tuple[str, int, int]],
+    verb_i: int,
+    m: re.Match[str],
+    quoted_act: bool,
+) -> SpeechEvent | None:
+    """A reporting verb with its subject before it ("X said") or after it ("…," said X)."""
+    lemma = _lemma(m, toks, verb_i)
+    if lemma is None:
+        return None
+    mention, subj_lo = _subject_before(sentence, toks, verb_i - 1 if quoted_act else verb_i)
+    if mention is not None:
+        return _make_event(sentence, quotes, mention, lemma, m, toks[subj_lo][1], False)
+    prev = toks[verb_i - 1][0] if verb_i > 0 else ""
+    if not (prev in (",", *_QUOTE_CHARS) or verb_i == 0):
+        return None
+    mention = _subject_after(sentence, toks, verb_i)
+    if mention is None:
+        return None
+    return _make_event(sentence, quotes, mention, lemma, m, m.start(), True)
 
 
 def _make_event(
