@@ -33,6 +33,8 @@ from bot.stories.signature import (
         ("Bus plunges into gorge", "The bus veered off the mountain road at night.", "road_crash"),
         ("Stampede at festival", "A crowd crush near the gate killed pilgrims.", "crowd"),
         ("Avalanche hits ski resort", "The avalanche buried a chalet.", "weather"),
+        ("Cholera spreads in camps", "Health workers fight the outbreak.", "outbreak"),
+        ("Drought pushes millions to hunger", "The rains failed for a third season.", "drought"),
     ],
 )
 def test_event_kinds(title: str, text: str, family: str) -> None:

@@ -93,6 +93,11 @@ KINDS: tuple[EventKind, ...] = (
         _words(r"crash(?:es|ed)?|collid(?:ed|es)|collision|plunged|overturned|veered"),
     ),
     EventKind("crowd", _words(r"stampedes?|crowd\s+crush(?:es)?|crush\s+of\s+people")),
+    EventKind("drought", _words(r"droughts?|famine")),
+    EventKind(
+        "outbreak",
+        _words(r"outbreaks?|epidemics?|cholera|ebola|measles|dengue|diphtheria|meningitis"),
+    ),
     EventKind(
         "attack",
         _words(
@@ -108,7 +113,18 @@ KINDS: tuple[EventKind, ...] = (
 """The event-type lexicon, in order; one article may match several rows."""
 
 LASTING = frozenset(
-    {"quake", "weather", "fire", "volcano", "air_crash", "sinking", "rail_crash", "crowd"}
+    {
+        "quake",
+        "weather",
+        "fire",
+        "volcano",
+        "air_crash",
+        "sinking",
+        "rail_crash",
+        "crowd",
+        "drought",
+        "outbreak",
+    }
 )
 """Families of one-off events that are reported for weeks (rescue, aid, inquiry) and do
 not recur in the same place within that time. Attacks and air strikes are left out:
