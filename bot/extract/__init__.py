@@ -33,6 +33,7 @@ from bot.extract.figures import (
     figures_in_sentence,
     lead_of,
 )
+from bot.extract.glance import glance_figures
 from bot.extract.sentences import split_sentences
 from bot.extract.speakers import ArticleSpeakers, resolve_speaker, speaker_key
 from bot.extract.statements import Resolved, SpeakerTracker, build_statement
@@ -141,11 +142,26 @@ def _extract(text: str) -> Extraction:
         replace(st, aliases=registry.aliases(key, st.speaker)) if key else st
         for key, st in statements
     )
-    figures = settle_places(text, figures)
+    figures = settle_places(text, [*_glance(text), *figures])
     if figures and article_looks_back(lead_of([s.text for s in sentences])):
         # An anniversary piece or a statistical release: every figure is about the past.
         figures = [replace(f, temporal=Temporal.OTHER_EVENT) for f in figures]
     return Extraction(figures=_dedupe(figures), statements=final)
+
+
+def _glance(text: str) -> list[Figure]:
+    """A fact sheet's "numbers at a glance" box: figures labelled, not written in sentences."""
+    return [
+        Figure(
+            metric=g.metric,
+            quantity=g.quantity,
+            subject=g.group,
+            subject_group=g.group,
+            evidence=Evidence(text[g.start : g.end], g.start, g.end),
+            scope=g.scope,
+        )
+        for g in glance_figures(text)
+    ]
 
 
 def _analyse(text: str) -> list[_Sentence]:
