@@ -314,11 +314,13 @@ def test_untracked_story_stays_silent_until_an_impact_figure_arrives() -> None:
     desk = Desk()
     assert desk.read(statements=(said("Mayor Ana Ruiz"),)) == []
     assert not desk.story.state.tracked
+    # The desk heard nothing while the story was untracked: both officials are new to it.
     alerts = desk.read(
         fig(12, metric=Metric.INJURED), statements=(said("Mayor Ana Ruiz"), said("Governor Li"))
     )
-    assert types(alerts) == [AlertType.NEW_STORY, AlertType.NEW_STATEMENT]
-    assert alerts[1].speaker == "Governor Li"
+    assert types(alerts) == [AlertType.NEW_STORY, AlertType.NEW_STATEMENT, AlertType.NEW_STATEMENT]
+    assert [a.speaker for a in alerts[1:]] == ["Mayor Ana Ruiz", "Governor Li"]
+    assert desk.read(statements=(said("Mayor Ana Ruiz"),)) == []
 
 
 def test_officials_alert_once_and_unofficial_voices_never() -> None:

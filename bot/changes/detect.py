@@ -61,9 +61,11 @@ def detect_changes(
         figure_drafts.extend(drafts)
 
     tracked = state.tracked or bool(extraction.impact_figures)
-    new_state = StoryState(series=series_map, speakers=speakers, tracked=tracked)
     if not tracked:
-        return Changes((), new_state)
+        # The desk has heard nothing from an untracked story, so nobody in it is known yet:
+        # an official who spoke there is announced when they speak in the tracked story.
+        return Changes((), StoryState(series=series_map, speakers=dict(state.speakers)))
+    new_state = StoryState(series=series_map, speakers=speakers, tracked=tracked)
 
     drafts = []
     if not state.tracked:
