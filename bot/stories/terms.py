@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from bisect import bisect_right
 from collections import Counter
 from functools import lru_cache
 
@@ -207,11 +208,16 @@ def salient_names(text: str) -> tuple[str, ...]:
     capitalised parts ("Russia-backed" → "russia", "al-Assad" → "assad").
     """
     headlines = _headline_spans(text)
+    # The spans are in order and apart: the one that may hold a word is found by bisection
+    # (a scan of all of them for each word was quadratic: 2.5 s for 100 KB of short
+    # title-case lines).
+    headline_starts = [a for a, _ in headlines]
     counts: Counter[str] = Counter()
     first: dict[str, int] = {}
     for m in _WORD.finditer(text):
         start = m.start()
-        at_start = _is_sentence_start(text, start) or any(a <= start < b for a, b in headlines)
+        k = bisect_right(headline_starts, start) - 1
+        at_start = _is_sentence_start(text, start) or (k >= 0 and start < headlines[k][1])
         offset = 0
         for k, part in enumerate(m.group().replace("’", "'").split("-")):
             part_start = start + offset
