@@ -88,7 +88,7 @@ def slack() -> Iterator[FakeSlack]:
         yield running
 
 
-@pytest.mark.parametrize("refusal", [None, "missing_scope", "not_in_channel"])
+@pytest.mark.parametrize("refusal", [None, "missing_scope", "not_in_channel", "unknown_method"])
 def test_slack_outage_during_replay_delivers_every_alert(
     slack: FakeSlack, tmp_path: Path, refusal: str | None
 ) -> None:

@@ -7,6 +7,10 @@ import sqlite3
 import time
 from pathlib import Path
 
+import pytest
+
+from adapters.webhooks import WEBHOOK_CHANNEL, DiscordWebhookTransport, SlackWebhookTransport
+from bot.ports import MessageRejected
 from tests.botproc import BotProcess
 from tests.fakes.discord_server import FakeDiscord
 from tests.fakes.slack_server import FakeSlack
@@ -56,3 +60,15 @@ def test_webhooks_get_alerts_through_the_outbox(tmp_path: Path) -> None:
             assert s.via_webhook and "<!channel>" not in (s.text or "")
         assert "Traceback" not in bot.output()
         assert discord_fake.webhook_token not in bot.output()
+
+
+async def test_a_webhook_lookup_is_a_refusal_so_a_resend_is_marked_at_least_once() -> None:
+    """A webhook cannot be read back: after an uncertain attempt the worker is told "refused"
+    (not "not there"), posts again and marks the row (see test_delivery for the worker)."""
+    for transport in (
+        DiscordWebhookTransport("http://127.0.0.1:9/hook"),
+        SlackWebhookTransport("http://127.0.0.1:9/hook"),
+    ):
+        with pytest.raises(MessageRejected, match="cannot be read back"):
+            await transport.find_posted(WEBHOOK_CHANNEL, "cw1-k", thread=None)
+        await transport.aclose()

@@ -49,9 +49,11 @@ async def test_an_uncertain_post_is_found_on_the_last_page_of_a_long_thread(
     assert found_root is not None and found_root.message_id == root.message_id
 
 
-@pytest.mark.parametrize("body", ["html", "empty", "text", "json"])
+@pytest.mark.parametrize(
+    ("body", "status"), [("html", 503), ("empty", 503), ("text", 503), ("json", 503), ("html", 200)]
+)
 async def test_every_error_body_is_translated_and_a_5xx_post_is_not_repeated_by_the_client(
-    fake: FakeSlack, body: OutageBody
+    fake: FakeSlack, body: OutageBody, status: int
 ) -> None:
     """A proxy's HTML page, an empty body or plain text is a 5xx like Slack's own JSON:
     translated (never an AttributeError), named by its kind, and left to the outbox."""
@@ -61,13 +63,13 @@ async def test_every_error_body_is_translated_and_a_5xx_post_is_not_repeated_by_
         channel, alert(n=0), thread=None, idempotency_key="cw0-root", card=None
     )
     thread = StoryThread(Channel("slack", channel), "s1", root.message_id, root.thread_id)
-    fake.outage(30, status=503, body=body, lands=True)
+    fake.outage(30, status=status, body=body, lands=True)
     with pytest.raises(TransientFailure) as failed:
         await transport.post_alert(
             channel, alert(n=1), thread=thread, idempotency_key="cw1-k", card=None
         )
     kind = {"html": "HTML body", "empty": "empty", "text": "text body", "json": "unavailable"}
-    assert "503" in str(failed.value) and kind[body] in str(failed.value), failed.value
+    assert str(status) in str(failed.value) and kind[body] in str(failed.value), failed.value
     # The post landed although its answer was an error; the client did not post it again.
     assert len(fake.calls("chat.postMessage")) == 2
     assert len(fake.thread(channel, root.message_id)) == 1

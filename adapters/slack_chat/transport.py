@@ -163,6 +163,10 @@ def translate(exc: BaseException) -> DeliveryError:
             return RateLimited(wait, f"slack {error or status}")
         if status is None or status >= 500 or error in TRANSIENT:
             return TransientFailure(what)
+        if status < 300 and not error:
+            # A 200 that is not Slack's JSON (a captive proxy, a truncated answer) is no
+            # verdict on the message: never a reason to drop it.
+            return TransientFailure(what)
         if error in GONE:
             return ChannelGone(f"slack {error}")
         return MessageRejected(what)
