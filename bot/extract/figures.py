@@ -553,7 +553,7 @@ FIGURE_HINT_RE = re.compile(
         kill dead die death injur wound hurt missing displac fled flee evacu arrest detain
         affect rescu trap homeless hospital abduct kidnap toll tally lives fatalit drown
         perish slain murder execut unaccounted forced custody hostage bodies number
-        need shelter treated requir assist
+        need shelter treated requir
         """
         )
     )
