@@ -427,6 +427,29 @@ async def test_a_refused_lookup_posts_anyway_marks_the_row_and_tells_admins_once
     assert len(told) == 1 and await admin_kinds(uow_factory) == ["lookup_refused"]
 
 
+async def test_a_429_does_not_settle_an_earlier_uncertain_attempt(
+    uow_factory: UowFactory,
+) -> None:
+    """A 429 on the look-up (or on the post after it) posted nothing, but the attempt
+    before it may have: the row keeps looking before it posts."""
+    clock = [NOW]
+    transport = Recording()
+    worker = DeliveryWorker(uow_factory, {"slack": transport}, owner="w", clock=lambda: clock[0])
+    await queue(uow_factory, [alert("s1", n=1)], [A])
+    transport.fail = [TransientFailure("503"), RateLimited(1)]
+    assert await drain(worker) == 0  # uncertain now
+    clock[0] += timedelta(seconds=2)
+    transport.lookup_fail = [RateLimited(1)]
+    assert await drain(worker) == 0  # the look-up was rate limited
+    clock[0] += timedelta(seconds=2)
+    assert await drain(worker) == 0  # looked (nothing), posted: 429
+    clock[0] += timedelta(seconds=2)
+    key = f"cw1-{alert('s1', n=1).key[:12]}"
+    transport.landed[key] = Posted("m-landed", "t-landed")  # the first attempt had landed
+    assert await drain(worker) == 1
+    assert len(transport.lookups) == 3 and transport.posts == []
+
+
 async def test_a_lookup_that_works_is_not_marked_and_finds_the_landed_post(
     uow_factory: UowFactory,
 ) -> None:

@@ -276,6 +276,7 @@ class DeliveryWorker:
                 delivery.attempts,
                 exc,
                 now,
+                was_uncertain=delivery.uncertain,
             )
             await uow.commit()
 
@@ -287,14 +288,20 @@ class DeliveryWorker:
         attempts: int,
         exc: DeliveryError,
         now: datetime,
+        *,
+        was_uncertain: bool,
     ) -> None:
-        """Refused for good → dropped; 429 → due after ``retry_after``; else back off."""
+        """Refused for good → dropped; 429 → due after ``retry_after``; else back off.
+
+        A 429 posted nothing, but it does not settle an earlier attempt whose outcome
+        is unknown (``was_uncertain``): that row still looks before it posts.
+        """
         if isinstance(exc, MessageRejected | ChannelGone):
             log.error("%s refused: %s", what, exc)
             await outbox.drop(row_id, str(exc))
         elif isinstance(exc, RateLimited):
             at = now + timedelta(seconds=max(exc.retry_after, 0.05))
-            await outbox.retry_at(row_id, at, str(exc), uncertain=False)
+            await outbox.retry_at(row_id, at, str(exc), uncertain=was_uncertain)
         else:
             delay = self._config.retry.delay(attempts + 1)
             log.warning("%s failed (%s); retry in %.0fs", what, exc, delay.total_seconds())
@@ -418,6 +425,7 @@ class DeliveryWorker:
                     delivery.attempts,
                     failure,
                     self._clock(),
+                    was_uncertain=delivery.uncertain,
                 )
                 await uow.commit()
             return False
