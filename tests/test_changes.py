@@ -392,7 +392,9 @@ def test_alert_records_carry_provenance_fields() -> None:
     ]:
         assert key in record
     assert record["outlet"] == "Daily" and record["url"] == "https://news.example/2"
-    assert [h["value"] for h in record["history"]] == [22, 29]  # type: ignore[union-attr]
+    history = record["history"]
+    assert isinstance(history, list)
+    assert [h["value"] for h in history] == [22, 29]
     assert alert.key == desk_key_again(alert)
 
 
