@@ -15,10 +15,10 @@ import pytest
 
 from adapters.discord_chat.bot import DiscordSender
 from adapters.discord_chat.transport import DiscordTransport
-from bot.domain.delivery import Channel, StoryThread
+from bot.domain.delivery import Channel, StoryCard, StoryThread
 from bot.ports import DeliveryError, RateLimited, TransientFailure
 from tests.fakes.discord_server import FakeDiscord
-from tests.test_delivery import alert, failing
+from tests.test_delivery import NOW, alert, failing
 from tests.test_fake_discord import pointed  # noqa: F401 - points discord.py at the fake
 
 WINDOW = 0.5
@@ -162,3 +162,21 @@ async def test_a_story_root_without_a_thread_gets_one_at_its_next_alert(
     )
     assert follow.thread_id == found.message_id  # a thread from a message has its id
     assert ours(fake, channel) == ["cw1-root"] and ours(fake, found.message_id) == ["cw2-k"]
+
+
+@pytest.mark.parametrize("html", [False, True], ids=["json", "html"])
+async def test_5xx_answers_of_any_body_are_transient_on_posts_and_card_edits(
+    fake: FakeDiscord, transport: DiscordTransport, html: bool
+) -> None:
+    channel = fake.channel_ids["alerts"]
+    root = await transport.post_alert(
+        channel, alert(n=0), thread=None, idempotency_key="cw1-root", card=None
+    )
+    thread = StoryThread(Channel("discord", channel), "s1", root.message_id, root.thread_id)
+    fake.outage(30, status=503, html=html)
+    with pytest.raises(TransientFailure, match="503"):
+        await transport.post_alert(
+            channel, alert(n=1), thread=thread, idempotency_key="cw2-k", card=None
+        )
+    with pytest.raises(TransientFailure, match="503"):
+        await transport.update_card(thread, StoryCard("s1", "Ferry", (), (), 1, NOW))

@@ -31,7 +31,6 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-import aiohttp
 import discord
 
 from adapters.discord_chat.render import (
@@ -201,7 +200,8 @@ class DiscordTransport:
                 return None, reason
             log.warning("no thread for story %s: %s", alert.story_id, reason)
             return None, None
-        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+        except Exception as exc:  # timeouts, connection errors, an answer that is no thread
+            # The alert is posted already: a thread that failed must not fail it.
             log.warning("no thread for story %s: %s: %s", alert.story_id, type(exc).__name__, exc)
             return None, None
         self._no_threads.pop(channel_id, None)
