@@ -319,3 +319,33 @@ def test_a_real_disaster_does_not_join_a_drill_of_the_same_kind() -> None:
     assigned = run([drill, QUAKE_WIRE, FACT_SHEET])
     assert assigned[QUAKE_WIRE.id] == QUAKE_WIRE.id
     assert assigned[FACT_SHEET.id] == QUAKE_WIRE.id
+
+
+def test_the_same_kind_of_disaster_in_two_countries_stays_apart() -> None:
+    """Monsoon floods in two countries in one week read alike; the places tell them apart."""
+    first = article(
+        "floods-a",
+        "Monsoon floods kill dozens in Pakistan",
+        "Flash floods triggered by monsoon rains swept through villages in Pakistan's Swat "
+        "valley on Monday, killing at least 30 people and washing away bridges and roads, "
+        "the provincial disaster management authority said. Rescue teams used boats to "
+        "reach families stranded on rooftops.",
+        0,
+    )
+    second = article(
+        "floods-b",
+        "Floods kill 25 as monsoon rains lash Bangladesh",
+        "At least 25 people were killed as monsoon rains flooded villages across Sylhet in "
+        "north-eastern Bangladesh on Wednesday, the disaster management ministry said. "
+        "Rivers burst their banks, washing away roads and bridges, and rescue boats "
+        "ferried stranded families to shelters.",
+        2,
+    )
+    assigned = run([first, second])
+    assert assigned[first.id] != assigned[second.id]
+    # the words alone would have joined them
+    story = _story_of([first])
+    blind = GroupingConfig(w_place_clash=0.0, w_place=0.0)
+    at = second.published or DAY0
+    match = score_story(article_features(second, Extraction(), at), story, blind)
+    assert match is not None and match.score >= blind.threshold

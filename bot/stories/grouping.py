@@ -15,7 +15,8 @@ starts a new story.
     decay  = 1 - time_penalty × gap / life
     event  = w_kind × kind⁺ + w_place × place⁺ + w_event_name × name⁺
              (only for a one-off disaster: an air strike in Idlib identifies nothing)
-    clash  = w_kind_clash × kind⁻ + w_place_clash × place⁻ + w_name_clash × name⁻
+    clash  = w_kind_clash × kind⁻ + w_place_clash × place⁻ (unless name⁺)
+             + w_name_clash × name⁻
     score  = decay × (w_text × cosine
                       + w_names × names
                       + w_facts × min(1, cosine / facts_gate) × max(0, facts)
@@ -105,8 +106,10 @@ class GroupingConfig:
     """Weight of the same named event (a storm's name, a flight number)."""
     w_kind_clash: float = 0.4
     """Lost when both say what happened and it differs (an air crash, a shooting)."""
-    w_place_clash: float = 0.3
-    """Lost when both name places and share no country."""
+    w_place_clash: float = 0.6
+    """Lost when both name places and share no country (unless they share the event's
+    name: a storm moves from one country to the next). As much as a strong word match:
+    a flood in Pakistan and a flood in Bangladesh the same week are written alike."""
     w_name_clash: float = 0.5
     """Lost when both name the event and the names differ (Harvey, Irma)."""
     identified_conflict: float = 0.25
@@ -287,9 +290,10 @@ def _event_evidence(event: SignatureMatch, lasting: bool, config: GroupingConfig
 
 
 def _event_clash(event: SignatureMatch, config: GroupingConfig) -> float:
+    place_clash = 0.0 if event.name > 0 else config.w_place_clash * max(0.0, -event.place)
     return (
         config.w_kind_clash * max(0.0, -event.kind)
-        + config.w_place_clash * max(0.0, -event.place)
+        + place_clash
         + config.w_name_clash * max(0.0, -event.name)
     )
 
