@@ -166,11 +166,11 @@ class Ingestor:
         if exact is not None:
             return exact
         for candidate in await uow.articles.near_duplicates(print_.keys, limit=5):
-            if candidate.article.id != article.id and is_near_duplicate(
-                print_,
-                fingerprint(candidate.article.text),
-                self._config.near_duplicate_threshold,
-            ):
+            if candidate.article.id == article.id:
+                continue
+            # Off the loop, like every pass over a whole text (a stored one may be megabytes).
+            theirs = await asyncio.to_thread(fingerprint, candidate.article.text)
+            if is_near_duplicate(print_, theirs, self._config.near_duplicate_threshold):
                 return candidate
         return None
 
@@ -199,7 +199,8 @@ class Ingestor:
         original: StoredArticle | None,
     ) -> IngestResult:
         article, at = observed.article, observed.at
-        features = article_features(article, extraction, at)
+        # Off the loop: it reads the whole text (a dropped file may hold megabytes).
+        features = await asyncio.to_thread(article_features, article, extraction, at)
         # A copy joins its original's story whatever the grouping score would say.
         story: Story | None = None
         nearest: StoryMatch | None = None
