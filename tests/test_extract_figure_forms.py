@@ -140,3 +140,16 @@ def test_a_casualty_count_after_a_capitalised_word_is_not_a_label() -> None:
     # "Article 4" is a label; "on Twitter 86 deaths were reported" is a count.
     (f,) = extract("The agency chief said on Twitter 61 deaths were reported.").figures
     assert (f.metric, f.quantity.value) == (K, 61)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Last November, a jet of the same model crashed into the sea, killing 94 people.",
+        "The previous derailment on the line, in 2011, killed 40 passengers.",
+        "The storm is the strongest since 1998, when 1,100 people died.",
+    ],
+)
+def test_a_past_disaster_cited_for_context_is_another_event(sentence: str) -> None:
+    (f,) = extract(sentence).figures
+    assert f.temporal is Temporal.OTHER_EVENT

@@ -214,7 +214,10 @@ _OTHER_EVENT_HINT = re.compile(
     r"\d\d\d\d|last|ago|previous|similar|separate|earlier|prior|every|each|annual|a year"
 )
 _OTHER_EVENT = re.compile(
-    r"\blast\s+(?:year|month|decade)|\b(?:years?|decades?)\s+ago\b|"
+    # "last year", "last October": a live report never dates its own event so.
+    r"\blast\s+(?:year|month|decade|spring|summer|autumn|fall|winter|"
+    + "|".join(MONTHS)
+    + r")\b|\b(?:years?|decades?)\s+ago\b|"
     # Habitual figures are statistics, not this event: "kill hundreds every year".
     r"\b(?:every|each)\s+(?:year|month|week|winter|summer|season)\b|\bannually\b|"
     r"\b(?:a|per)\s+year\b|"
