@@ -204,12 +204,9 @@ def tokenize(sentence: str, lo: int = 0, hi: int | None = None) -> list[tuple[st
     return _join_title_periods(toks) if _TITLE_DOT.search(sentence, lo, end) else toks
 
 
-_TITLE_DOT = re.compile(
-    r"(?<![\w.])(?:[A-Z]|"
-    + "|".join(sorted((w.capitalize() for w in TITLE_ABBREVIATIONS), key=len, reverse=True))
-    + r")\.(?=\s)"
-)
-"""A title abbreviation or an initial with its period: the only case the merge handles."""
+_TITLE_DOT = re.compile(r"[A-Z][a-z]{0,4}\.(?=\s)")
+"""Where a title abbreviation or an initial may end in its period (a cheap prefilter:
+``_join_title_periods`` decides)."""
 
 
 def _join_title_periods(toks: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
@@ -317,6 +314,7 @@ class _Phrase:
     end: int
     text: str
     bare: str
+    _head: str = ""
 
     @classmethod
     def of(
@@ -353,10 +351,12 @@ class _Phrase:
     def head(self) -> str:
         """The last office/body/group word before the first preposition ("the governor of
         … Hatay" → governor; "Syrian Observatory for Human Rights" → observatory)."""
-        lows = self.core_lows
-        cut = next((j for j in range(1, len(lows)) if lows[j] in _HEAD_CUTS), len(lows))
-        pre = lows[:cut]
-        return next((w for w in reversed(pre) if w in _HEAD_WORDS), pre[-1])
+        if not self._head:
+            lows = self.core_lows
+            cut = next((j for j in range(1, len(lows)) if lows[j] in _HEAD_CUTS), len(lows))
+            pre = lows[:cut]
+            self._head = next((w for w in reversed(pre) if w in _HEAD_WORDS), pre[-1])
+        return self._head
 
     @property
     def plural(self) -> bool:
@@ -399,7 +399,7 @@ def _acronym_or_place(p: _Phrase) -> Verdict:
     core = p.core
     if len(core) == 1 and is_acronym(core[0]) and p.core_lows[0] not in PRONOUNS:
         return p.mention(Kind.BODY, p.bare)
-    if all(_is_cap(w) for w in core) and is_place_name(" ".join(core)):
+    if len(core) <= 3 and all(_is_cap(w) for w in core) and is_place_name(" ".join(core)):
         return p.mention(Kind.BODY, p.bare)
     return None
 

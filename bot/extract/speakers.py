@@ -78,38 +78,42 @@ _STOP_CAPS = words(
 # all). So a named speaker is an official only when the article gives them an office.
 
 _OFFICIAL_WORDS = ROLE_WORDS - NON_OFFICIAL_ROLE_WORDS - PRIVATE_PERSON_WORDS
-_WORD_OR_PUNCT = re.compile(r"[\w'’.\-]+|[,;:.!?\"“”()]")
-_CLAUSE_END = frozenset({";", ":", "!", "?", '"', "“", "”", "(", ")"})
+
+
+_LOW_WORDS = re.compile(r"[a-z][a-z'’\-]*")
+_POSSESSIVE = re.compile(r"['’]s\b")
+_CAP_WORDS = re.compile(r"\b[A-Z][a-z]+\b")
 
 
 class Evidence:
     """What a phrase says about a person: office (True), private (False), nothing (None)."""
 
     @staticmethod
-    def of_words(tokens: list[str]) -> bool | None:
-        found: bool | None = None
-        for t in tokens:
-            low = t.lower().rstrip(".").removesuffix("'s").removesuffix("’s")
-            if low in PRIVATE_PERSON_WORDS or low.endswith("-year-old"):
-                return False
-            if low in _OFFICIAL_WORDS or (t[:1].isupper() and low in BODY_WORDS):
-                found = True
-        return found
+    def of_text(phrase: str) -> bool | None:
+        """Set lookups on the phrase's words (no per-word Python loop: a hot path)."""
+        if not phrase:
+            return None
+        low = _POSSESSIVE.sub("", phrase.lower())
+        found = set(_LOW_WORDS.findall(low))
+        if found & PRIVATE_PERSON_WORDS or "-year-old" in low:
+            return False
+        if found & _OFFICIAL_WORDS:
+            return True
+        capitalised = {w.lower() for w in _CAP_WORDS.findall(phrase)}
+        return True if capitalised & BODY_WORDS else None
 
 
-def _before(text: str, start: int) -> list[str]:
-    """Up to 8 words right before ``start`` within its sentence ("… the Ministry of
-    Information, Nick Mangwana": commas are crossed, sentence ends and quotes are not)."""
-    toks = _WORD_OR_PUNCT.findall(text[max(0, start - 90) : start])
-    out: list[str] = []
-    for t in reversed(toks):
-        if t in _CLAUSE_END or (t == "." and out) or "\n" in t:
-            break
-        if t not in (",", "."):
-            out.append(t)
-        if len(out) == 8:
-            break
-    return out[::-1]
+_BEFORE_STOP = re.compile(r"[;:!?\"“”()\n]")
+
+
+def _before(text: str, start: int) -> str:
+    """Up to 8 words right before ``start`` within its clause ("… the Ministry of
+    Information, Nick Mangwana": commas are crossed, quotes and line ends are not)."""
+    window = text[max(0, start - 90) : start]
+    stops = list(_BEFORE_STOP.finditer(window))
+    if stops:
+        window = window[stops[-1].end() :]
+    return " ".join(window.split()[-8:])
 
 
 _AFTER_DESCRIPTION = re.compile(
@@ -117,12 +121,12 @@ _AFTER_DESCRIPTION = re.compile(
 )
 
 
-def _after(text: str, end: int) -> list[str]:
+def _after(text: str, end: int) -> str:
     """The description right after a name: ", a spokesman for …", " is a teacher in …"."""
     m = _AFTER_DESCRIPTION.match(text, end)
     if m is None:
-        return []
-    return m.group("np").split(",")[0].split()[:12]
+        return ""
+    return " ".join(m.group("np").split(",")[0].split()[:12])
 
 
 # What follows a name up to "He …"/"She …": the rest of the sentence, its end, space.
@@ -134,12 +138,12 @@ _END_AND_SPACE = re.compile(r"[.!?”\"]*\s+")
 _PRONOUN_CLAUSE = re.compile(r"(?:He|She)\s+(?P<verb>\w+)\s+(?P<np>[^.;\n]{2,80})")
 
 
-def _next_sentence(text: str, end: int) -> list[str]:
+def _next_sentence(text: str, end: int) -> str:
     """ "… said Tom Lee. He led a Red Cross team …": the office told in the next sentence."""
     m = _pronoun_clause(text, end)
     if m is None or m.group("verb").lower() not in OFFICE_VERBS:
-        return []
-    return m.group("np").split()[:10]
+        return ""
+    return " ".join(m.group("np").split()[:10])
 
 
 def _pronoun_clause(text: str, end: int) -> re.Match[str] | None:
@@ -193,7 +197,7 @@ def office_evidence(text: str, surname: str) -> bool | None:
             _after(text, name_end),
             _next_sentence(text, name_end),
         ):
-            found = Evidence.of_words(phrase)
+            found = Evidence.of_text(phrase)
             if found is False:
                 return False
             verdict = verdict or found
@@ -303,7 +307,7 @@ class ArticleSpeakers:
             return cached
         p = self._persons.get(key)
         roles = [role, p.role if p else None]
-        verdicts = [Evidence.of_words(r.split()) for r in roles if r]
+        verdicts = [Evidence.of_text(r) for r in roles if r]
         if False in verdicts:
             result = False
         elif True in verdicts:

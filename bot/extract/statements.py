@@ -47,7 +47,8 @@ class SpeakerTracker:
         self.registry = registry
         self.last_person: Resolved | None = None
         self.last_body: Resolved | None = None
-        self.bodies: list[Resolved] = []
+        self.bodies_by_head: dict[str, Resolved] = {}
+        self.last_official_body: Resolved | None = None
 
     def resolve(self, m: Mention) -> Resolved | None:
         r = self._resolve(m)
@@ -56,7 +57,7 @@ class SpeakerTracker:
                 self.last_person = r
             elif m.kind is Kind.BODY:
                 self.last_body = r
-                self.bodies.append(r)
+                self._remember_body(r)
         return r
 
     def _resolve(self, m: Mention) -> Resolved | None:
@@ -112,15 +113,20 @@ class SpeakerTracker:
         return Resolved(key, display, None, True, official, False, m.name)
 
     def _antecedent(self, name: str) -> Resolved | None:
+        """The latest official body with the same head noun ("the ministry"), or the latest
+        official body at all for a generic noun ("the agency")."""
         want = body_identity(name)
         if want is None:
             return None
-        for r in reversed(self.bodies):
-            found = body_identity(r.speaker)
-            head_fits = want.head in GENERIC_BODY_HEADS or (found and found.head == want.head)
-            if found is not None and head_fits and r.official:
-                return r
-        return None
+        if want.head in GENERIC_BODY_HEADS:
+            return self.last_official_body
+        return self.bodies_by_head.get(want.head)
+
+    def _remember_body(self, r: Resolved) -> None:
+        found = body_identity(r.speaker) if r.official else None
+        if found is not None:
+            self.bodies_by_head[found.head] = r
+            self.last_official_body = r
 
 
 def _proper(name: str, *, sentence_start: bool = False) -> bool:
