@@ -575,6 +575,12 @@ class DropFolder:
             return DropOutcome(path, DropStatus.SKIPPED, reason="not in the drop folder")
         if is_ignored_name(path.name):
             return DropOutcome(path, DropStatus.SKIPPED, reason="hidden or temporary name")
+        if not wait_until_complete:
+            # Announced complete (closed after writing, or renamed in): if it has to wait
+            # (a database outage), the scan that retries it need not wait for it to be quiet.
+            announced = self._snapshot(path.name)
+            if announced is not None:
+                self._complete[path.name] = announced
         if self.waiting_for_database:
             return DropOutcome(path, DropStatus.RETRY, reason="waiting for the database")
         if wait_until_complete:
