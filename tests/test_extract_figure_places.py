@@ -99,3 +99,13 @@ def test_a_section_heading_names_the_place_of_the_figures_under_it() -> None:
 )
 def test_words_after_in_that_are_not_places(text: str) -> None:
     assert all(f.scope.kind is not ScopeKind.LOCAL for f in extract(text).figures)
+
+
+def test_that_country_is_the_country_the_article_named_last() -> None:
+    # Across sentences only a country counts ("his country" is not the port named since).
+    text = (
+        "The storm killed 40 people in Malawi and 25 in Zambia. It then hit the port of "
+        "Kasama. Officials later said the death count in that country stood at 31."
+    )
+    got = {(f.quantity.value, f.scope.key) for f in extract(text).figures}
+    assert got == {(40, "local:malawi"), (25, "local:zambia"), (31, "local:zambia")}

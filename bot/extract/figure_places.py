@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from bot.domain.claims import Figure, Scope, ScopeKind, Temporal
+from bot.extract.figures import PLACE_BEFORE, place_named_last
 
 # A short line of its own that ends "in <Place>".
 _HEADING_PLACE = re.compile(
@@ -40,10 +41,21 @@ _NARROWER = re.compile(r"\balone\b|\bincluding\b", re.IGNORECASE)
 
 
 def settle_places(text: str, figures: Sequence[Figure]) -> list[Figure]:
-    out = _same_count_same_place(list(figures))
+    out = _same_count_same_place(_resolve_before(text, figures))
     out = _whole_area(out)
     # After the whole-area test: a heading marks a section about a part, by construction.
     return _under_headings(text, out)
+
+
+def _resolve_before(text: str, figures: Sequence[Figure]) -> list[Figure]:
+    """ "the official death count in his country stood at 84": the place named last."""
+    out = []
+    for f in figures:
+        if f.scope.kind is ScopeKind.LOCAL and f.scope.label == PLACE_BEFORE:
+            place = place_named_last(text[: f.evidence.start], country=True)
+            f = replace(f, scope=Scope(ScopeKind.LOCAL, place) if place else Scope())
+        out.append(f)
+    return out
 
 
 def _unplaced(f: Figure) -> bool:

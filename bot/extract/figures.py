@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from bot.domain.claims import Metric, Qualifier, Quantity, Scope, ScopeKind, Temporal
+from bot.domain.places import country_in
 from bot.extract.fastre import ascii_lower, trie_alternation
 from bot.extract.lexicon import (
     ACTIVE_TRIGGERS,
@@ -1100,14 +1101,34 @@ def _place_of(sentence: str, span: NumberSpan, left: str, trigger_end: int) -> s
         return _place_label(fronted.group("place"))
     anaphor = _PLACE_ANAPHOR.search(near)
     if anaphor is not None:
-        return _place_named_before(sentence[: span.start - len(left) + anaphor.start()])
+        return _place_named_before(sentence[: span.start - len(near) + anaphor.start()])
     return ""
 
 
 def _place_named_before(text: str) -> str:
     """ "Authorities in Mozambique say the toll in that country …": the place named last."""
-    places = [m.group("place") for m in _PLACE_IN.finditer(text) if _is_place(m.group("place"))]
-    return _place_label(places[-1]) if places else ""
+    return place_named_last(text) or PLACE_BEFORE
+
+
+PLACE_BEFORE = "@before"
+"""Scope label of "the toll in that country" when the sentence names no place: the place
+is the one the article named last before it (resolved per article, ``figure_places``)."""
+
+
+def place_named_last(text: str, *, country: bool = False) -> str:
+    """The last place ``text`` names with "in <Place>", as a scope label ("" if none).
+
+    With ``country``, only a country counts ("his country" is not the port city named
+    since).
+    """
+    for m in reversed(list(_PLACE_IN.finditer(text))):
+        place = m.group("place")
+        if not _is_place(place):
+            continue
+        if country and (country_in(place) is None or place.lower().endswith(" city")):
+            continue
+        return _place_label(place)
+    return ""
 
 
 def _is_place(name: str) -> bool:
