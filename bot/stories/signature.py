@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from wordfreq import zipf_frequency
 
 from bot.domain.stories import EventSignature
-from bot.stories.places import COUNTRY, fold, place_mentions, readings
+from bot.stories.places import COUNTRY, distance_km, fold, place_mentions, readings
 
 TITLE_WEIGHT = 2.0
 """Mentions in the headline count twice: a headline says what the report is about."""
@@ -332,19 +332,49 @@ def _kind_part(a: EventSignature, s: EventSignature) -> tuple[float, tuple[str, 
     return common, shared
 
 
+NEAR_KM = 250.0
+"""Cities this close are one area: a wire names the town, a fact sheet its neighbour."""
+FAR_APART = -0.25
+"""Place agreement of reports whose cities are all far apart in one country: a mild
+clash (a nationwide flood names towns all over, so the story's places soon include a
+near one)."""
+
+
+def _nearest_km(a: Mapping[str, float], b: Mapping[str, float]) -> float | None:
+    """Smallest distance between a city of ``a`` and one of ``b`` (None: no two cities)."""
+    found = [d for x in a for y in b if (d := distance_km(x, y)) is not None]
+    return min(found) if found else None
+
+
+def _fine_credit(a: EventSignature, s: EventSignature) -> tuple[float, tuple[str, ...]]:
+    """How far the finer places bear out the country: 1 (same or nearby places, or
+    one of the two names none), 0.5 (places that cannot be compared: a province and a
+    city), ``FAR_APART`` (cities far apart: two quakes in one country, hundreds of km
+    apart — a mild clash)."""
+    if not a.places or not s.places:
+        return 1.0, ()
+    fine, places = _overlap(a.places, s.places)
+    if fine > 0.0:
+        return 1.0, places
+    nearest = _nearest_km(a.places, s.places)
+    if nearest is None:
+        return 0.5, ()
+    return (1.0 if nearest <= NEAR_KM else FAR_APART), ()
+
+
 def _place_part(
     a: EventSignature, s: EventSignature
 ) -> tuple[float, tuple[str, ...], tuple[str, ...]]:
-    """Countries in common; half credit when both name finer places and share none."""
+    """Countries in common, borne out (or not) by the finer places (``_fine_credit``);
+    -1 when both name places and share no country; below 0 when their cities are far
+    apart."""
     if not a.countries or not s.countries:
         return 0.0, (), ()
     common, countries = _overlap(a.countries, s.countries)
     if common == 0.0:
         return -1.0, (), ()
-    fine, places = _overlap(a.places, s.places)
-    if a.places and s.places and fine == 0.0:
-        common *= 0.5
-    return min(1.0, common), countries, places
+    credit, places = _fine_credit(a, s)
+    return min(1.0, common * credit), countries, places
 
 
 IDENTIFYING_NAMES = frozenset({"storm", "flight"})
