@@ -95,6 +95,8 @@ def test_a_section_heading_names_the_place_of_the_figures_under_it() -> None:
         "In addition, 14 people were injured in the blast.",
         "In March, 30 people were killed in a similar attack.",
         "More than 20 people were killed in clashes on Monday.",
+        "At least 40 people were killed in Hurricane Delta on Monday.",
+        "Twelve people were killed in Tuesday's bombing, police said.",
     ],
 )
 def test_words_after_in_that_are_not_places(text: str) -> None:

@@ -1080,8 +1080,10 @@ _PLACE_IN = re.compile(rf"\bin\s+{_AREA_OF}{_PLACE}")
 # Capitalised words after "in" that are not places ("In addition, …", "in English").
 _NOT_PLACES = words(
     """
-    addition total all general particular short fact response turn contrast total
+    addition total all general particular short fact response turn contrast
     english spanish french arabic portuguese chinese some many most the a an its their
+    hurricane typhoon cyclone storm tropical super superstorm operation flight islamic
+    god allah christ
     """
 )
 
@@ -1132,7 +1134,8 @@ def place_named_last(text: str, *, country: bool = False) -> str:
 
 
 def _is_place(name: str) -> bool:
-    first = name.split()[0].lower()
+    """Not a month, a weekday's event ("in Tuesday's attack"), a storm or an operation."""
+    first = name.split()[0].lower().replace("’", "'").removesuffix("'s")
     return first not in _NOT_PLACES and first not in MONTHS and first not in WEEKDAYS
 
 
