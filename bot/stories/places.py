@@ -102,6 +102,8 @@ def fold(name: str) -> str:
     if not text.isascii():
         text = unicodedata.normalize("NFKD", text)
         text = "".join(c for c in text if not unicodedata.combining(c))
+    if "." not in text and "  " not in text and text.strip() == text:
+        return text  # the common case: already one-spaced (most gazetteer names)
     return " ".join(text.replace(".", " ").split())
 
 
@@ -245,7 +247,9 @@ def gazetteer() -> dict[str, tuple[Place, ...]]:
         if form not in table:
             table[form] = [place]
     return {
-        name: tuple(dict.fromkeys(sorted(readings, key=lambda p: (p.rank, -p.population, p.key))))
+        name: tuple(readings)
+        if len(readings) == 1
+        else tuple(dict.fromkeys(sorted(readings, key=lambda p: (p.rank, -p.population, p.key))))
         for name, readings in table.items()
     }
 
