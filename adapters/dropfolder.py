@@ -71,6 +71,15 @@ from watchdog.events import (
 )
 from watchdog.observers.api import BaseObserver
 
+from adapters.dropfs import (
+    DIR_FLAGS,
+    FILE_FLAGS,
+    DropFolderError,
+    display_name,
+    move_no_overwrite,
+    open_subdir,
+    write_new_file,
+)
 from bot.domain.articles import Article
 from bot.ingest.errors import ArticleReadError, IngestError
 from bot.ingest.feeds import DEFAULT_FEED_MAX_BYTES
@@ -109,8 +118,6 @@ _MAX_INGEST_ATTEMPTS = 3
 """A file whose articles fail to ingest this often (not a database outage) goes to failed/."""
 _MAX_WATCHED = 256
 """Moved files held open to notice late writes; the oldest are let go beyond this."""
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-_FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
 _STORAGE_ERRORS: tuple[type[BaseException], ...] = (
     OSError,  # includes ConnectionError and TimeoutError
     sqlite3.OperationalError,
@@ -120,13 +127,6 @@ _STORAGE_ERRORS: tuple[type[BaseException], ...] = (
     sqlalchemy.exc.DisconnectionError,
     sqlalchemy.exc.TimeoutError,
 )
-
-
-class DropFolderError(OSError):
-    """The drop folder cannot be used as configured (not a folder, a sub-folder is a link)."""
-
-    def __str__(self) -> str:
-        return str(self.strerror)
 
 
 class DropStatus(StrEnum):
@@ -213,17 +213,6 @@ class _Handles:
             self.root = -1
 
 
-def display_name(name: str) -> str:
-    """A file name as safe, printable UTF-8: undecodable bytes become ``\\xNN``.
-
-    Names come from the file system as bytes; one that is not valid UTF-8 could not be
-    stored, logged as JSON or shown in chat, and was retried forever.
-    """
-    raw = os.fsencode(name)
-    text = raw.decode("utf-8", "backslashreplace")
-    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
-
-
 def is_storage_error(exc: BaseException) -> bool:
     """Whether ``exc`` (or what caused it) is the database or the disk failing, not the file."""
     seen: set[int] = set()
@@ -255,130 +244,6 @@ def is_ignored_name(name: str) -> bool:
     if name in MANIFEST_NAMES or name.upper().startswith("README"):
         return True
     return Path(name).suffix.lower() in _TEMP_SUFFIXES
-
-
-def _open_subdir(root_fd: int, name: str, where: Path) -> int:
-    """A no-follow handle on ``root/name``, created if missing; refuses a link or a file."""
-    with contextlib.suppress(FileExistsError):
-        os.mkdir(name, 0o755, dir_fd=root_fd)
-    try:
-        return os.open(name, _DIR_FLAGS, dir_fd=root_fd)
-    except OSError as exc:
-        if exc.errno not in (errno.ELOOP, errno.ENOTDIR):
-            raise
-        try:
-            kind = file_kind(os.stat(name, dir_fd=root_fd, follow_symlinks=False).st_mode)
-        except OSError:
-            kind = "not a folder"
-        raise DropFolderError(
-            exc.errno,
-            f"{where / name} is {kind}, not a real folder; the drop folder refuses to move "
-            "files through it (replace it with a folder)",
-        ) from exc
-
-
-def _exists(dir_fd: int, name: str) -> bool:
-    try:
-        os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
-    except FileNotFoundError:
-        return False
-    return True
-
-
-def _unique_target(dir_fd: int, name: str) -> str:
-    """A name for ``name`` in the folder that does not exist yet (timestamp, then counter)."""
-    if not _exists(dir_fd, name):
-        return name
-    base = Path(name)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    for counter in range(1, 10_000):
-        extra = stamp if counter == 1 else f"{stamp}-{counter}"
-        target = f"{base.stem}.{extra}{base.suffix}"
-        if not _exists(dir_fd, target):
-            return target
-    raise FileExistsError(errno.EEXIST, "no free name", name)
-
-
-def _linked_into(src_fd: int, name: str, dst_fd: int) -> str | None:
-    """The name the file ``name`` already has in the target folder (same inode), if any."""
-    try:
-        st = os.stat(name, dir_fd=src_fd, follow_symlinks=False)
-    except OSError:
-        return None
-    if st.st_nlink < 2:  # the common case: no other name anywhere
-        return None
-    with os.scandir(dst_fd) as entries:
-        others = [entry.name for entry in entries]
-    for candidate in (name, *others):
-        try:
-            other = os.stat(candidate, dir_fd=dst_fd, follow_symlinks=False)
-        except OSError:
-            continue
-        if (other.st_ino, other.st_dev) == (st.st_ino, st.st_dev):
-            return candidate
-    return None
-
-
-def _move_no_overwrite(src_fd: int, name: str, dst_fd: int) -> str:
-    """Move ``name`` between two folder handles without replacing a file; return its new name.
-
-    ``os.rename`` silently replaces on POSIX, so the move is a hard link (which fails
-    if the target exists) followed by unlinking the source. A crash between the two
-    leaves the file in both places (one inode, two names): it is re-ingested (a no-op)
-    and the interrupted move is finished by unlinking the source, so no second copy is
-    filed and nothing is lost. File systems without hard links fall back to
-    check-then-rename, which is safe against ourselves because moves are serialised.
-    Links are never followed: a symbolic link is moved as the link itself.
-    """
-    linked = _linked_into(src_fd, name, dst_fd)
-    if linked is not None:
-        os.unlink(name, dir_fd=src_fd)
-        return linked
-    for _ in range(100):
-        target = _unique_target(dst_fd, name)
-        try:
-            os.link(name, target, src_dir_fd=src_fd, dst_dir_fd=dst_fd, follow_symlinks=False)
-        except FileExistsError:
-            continue  # someone took the name between the check and the link
-        except OSError as exc:
-            if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
-                raise
-            if _exists(dst_fd, target):
-                continue
-            os.rename(name, target, src_dir_fd=src_fd, dst_dir_fd=dst_fd)
-            return target
-        os.unlink(name, dir_fd=src_fd)
-        return target
-    raise FileExistsError(errno.EEXIST, "no free name", name)
-
-
-def _write_new_text(dir_fd: int, name: str, text: str) -> str:
-    """Write a new file in the folder, never replacing one nor following a link; its name.
-
-    A stray ``.reason`` already there gets the new one a counter. A write that fails
-    halfway removes the file, so no empty ``.reason`` is left behind.
-    """
-    data = text.encode("utf-8", "backslashreplace")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-    target = name
-    for counter in range(2, 1000):
-        try:
-            fd = os.open(target, flags, 0o644, dir_fd=dir_fd)
-        except FileExistsError:
-            target = f"{name}.{counter}"
-            continue
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-        except BaseException:
-            os.close(fd)
-            with contextlib.suppress(OSError):
-                os.unlink(target, dir_fd=dir_fd)
-            raise
-        os.close(fd)
-        return target
-    raise FileExistsError(errno.EEXIST, "no free name", name)
 
 
 def _format_reason(display: str, errors: Iterable[BaseException]) -> str:
@@ -454,7 +319,7 @@ class DropFolder:
             self.root = path.resolve()
             # The folder itself is the operator's choice (a link to it is followed once,
             # here); everything inside it is the droppers', and is never followed.
-            root_fd = os.open(self.root, _DIR_FLAGS)
+            root_fd = os.open(self.root, DIR_FLAGS)
         except OSError as exc:
             raise DropFolderError(
                 exc.errno, f"drop folder {path}: {exc.strerror or exc} (it must be a folder)"
@@ -464,7 +329,7 @@ class DropFolder:
         self.processed_dir = self.root / PROCESSED
         self.failed_dir = self.root / FAILED
         for name in (PROCESSED, FAILED):
-            os.close(_open_subdir(root_fd, name, self.root))
+            os.close(open_subdir(root_fd, name, self.root))
         self.ingest = ingest
         self.outlet = outlet
         self.max_bytes = max_bytes
@@ -636,7 +501,7 @@ class DropFolder:
         is gone or is a folder (left alone).
         """
         try:
-            fd = os.open(name, _FILE_FLAGS, dir_fd=self._root_fd)
+            fd = os.open(name, FILE_FLAGS, dir_fd=self._root_fd)
         except FileNotFoundError:
             return None
         except OSError as exc:
@@ -848,14 +713,14 @@ class DropFolder:
         self, name: str, folder: str, errors: list[BaseException] | None
     ) -> tuple[str, str | None]:
         """In a thread: move ``name`` into ``folder`` (and write its reason); the new names."""
-        dst_fd = _open_subdir(self._root_fd, folder, self.root)
+        dst_fd = open_subdir(self._root_fd, folder, self.root)
         try:
-            target = _move_no_overwrite(self._root_fd, name, dst_fd)
+            target = move_no_overwrite(self._root_fd, name, dst_fd)
             if errors is None:
                 return target, None
             text = _format_reason(display_name(name), errors)
             try:
-                reason_name = _write_new_text(dst_fd, target + REASON_SUFFIX, text)
+                reason_name = write_new_file(dst_fd, target + REASON_SUFFIX, text)
             except OSError as exc:
                 log.error("cannot write the reason for %s: %s", display_name(target), exc)
                 return target, None
@@ -973,14 +838,14 @@ class DropFolder:
     def _unfail(self, item: _Watched) -> None:
         """Move a file that became readable from ``failed/`` to ``processed/``."""
         try:
-            src = _open_subdir(self._root_fd, FAILED, self.root)
+            src = open_subdir(self._root_fd, FAILED, self.root)
         except OSError as exc:
             log.error("cannot move %s out of failed/: %s", item.display, exc)
             return
         try:
-            dst = _open_subdir(self._root_fd, PROCESSED, self.root)
+            dst = open_subdir(self._root_fd, PROCESSED, self.root)
             try:
-                target = _move_no_overwrite(src, item.name, dst)
+                target = move_no_overwrite(src, item.name, dst)
             finally:
                 os.close(dst)
             if item.reason_name is not None:
