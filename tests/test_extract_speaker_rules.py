@@ -257,3 +257,21 @@ def test_a_named_team_speaks_but_a_rescue_team_does_not() -> None:
         "The USAID Disaster Assistance Response Team reports that roads are open."
     )
     assert _officials("The rescue team said two people were pulled out alive.") == {}
+
+
+def test_a_telephone_call_is_an_act_of_office() -> None:
+    text = "President Ana Soto telephoned Prime Minister Lee on Tuesday to convey her condolences."
+    assert _officials(text).get("Ana Soto") == {"telephone"}
+
+
+def test_an_office_resolves_to_its_holder_named_elsewhere() -> None:
+    text = (
+        "Chile's President says the rebuilding will cost billions. "
+        "President Ana Soto visited the port on Monday."
+    )
+    assert set(_officials(text)) == {"Ana Soto"}
+
+
+def test_an_office_is_not_resolved_to_another_country_s_holder() -> None:
+    text = "Chile's President says it will cost billions. U.S. President Tom Hale visited Monday."
+    assert set(_officials(text)) == {"Chile's President"}

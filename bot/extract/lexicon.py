@@ -452,6 +452,8 @@ SPEECH_VERBS: dict[str, str] = {
     "authorises": "authorize",
     "ordered": "order",
     "orders": "order",
+    "telephoned": "telephone",
+    "phoned": "telephone",
 }
 # Official acts told with an object: "issued a disaster declaration", "offered his
 # condolences", "sent a formal statement". The verb maps to its lemma; the object must be

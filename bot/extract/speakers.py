@@ -11,6 +11,7 @@ from bisect import bisect_left
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from bot.domain.places import country_in, country_of_word
 from bot.domain.speakers import (
     body_identity,
     fold,
@@ -204,6 +205,9 @@ def office_evidence(text: str, surname: str) -> bool | None:
     return verdict
 
 
+_TITLED_NAME = r"\s+((?:[A-Z][\w'’\-]+\s+|[A-Z]\.\s+){0,2}[A-Z][\w'’\-]+)"
+
+
 @dataclass
 class _Person:
     name: str
@@ -221,6 +225,7 @@ class ArticleSpeakers:
         self._forms: dict[str, set[str]] = {}
         self._offices: dict[str, bool] = {}
         self._acronyms: dict[str, str] | None = None
+        self._titled: dict[str, dict[str, str | None]] = {}
 
     def add_person(self, name: str, role: str | None) -> str:
         key = speaker_key(name)
@@ -348,7 +353,32 @@ class ArticleSpeakers:
             sigs = [role_signature(p.role)] + [role_signature(f) for f in p.forms]
             if any(s is not None and roles_match(want, s) for s in sigs):
                 hits.append(key)
+        if not hits:
+            # "Chile's President says …" + "President Ana Soto visited …": the holder named
+            # elsewhere in the article, when only one fits the office's country.
+            country = country_in(role_text)
+            names = {
+                n
+                for n, c in self._persons_with_title(want.head).items()
+                if c is None or country is None or c == country
+            }
+            if len(names) == 1:
+                return self.add_person(names.pop(), want.head.capitalize())
         return hits[0] if len(hits) == 1 else None
+
+    def _persons_with_title(self, head: str) -> dict[str, str | None]:
+        """Names written right after the capitalised title ``head`` anywhere in the article
+        ("Chilean President Ana Soto visited …"), with the country before the title."""
+        found = self._titled.get(head)
+        if found is None:
+            pattern = re.compile(r"(?:(\S+)\s+)?" + re.escape(head.capitalize()) + _TITLED_NAME)
+            found = {}
+            for m in pattern.finditer(self._text):
+                if speaker_key(m.group(2)):
+                    before = m.group(1) or ""
+                    found[m.group(2)] = country_of_word(before) if before[:1].isupper() else None
+            self._titled[head] = found
+        return found
 
     def aliases(self, key: str, canonical: str) -> tuple[str, ...]:
         forms = set(self._forms.get(key, set()))
