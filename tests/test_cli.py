@@ -290,3 +290,14 @@ def test_replay_of_a_fifo_among_files_does_not_hang(tmp_path: Path) -> None:
     assert done.returncode == 1  # the FIFO is reported, the article is replayed
     assert "FIFO" in done.stderr and "Traceback" not in done.stderr
     assert any(json.loads(line)["type"] == "new_story" for line in done.stdout.splitlines())
+
+
+def test_a_drop_dir_with_a_symlinked_subfolder_is_refused_in_one_line(tmp_path: Path) -> None:
+    drop, elsewhere = tmp_path / "drop", tmp_path / "elsewhere"
+    drop.mkdir()
+    elsewhere.mkdir()
+    (drop / "failed").symlink_to(elsewhere, target_is_directory=True)
+    env = {"CLAIMWATCH_DB_URL": sqlite_url(tmp_path / "x.db")}
+    done = run_cli("run", "--drop-dir", str(drop), env=env)
+    assert_one_error_line(done, "failed is a symbolic link", "refuses")
+    assert list(elsewhere.iterdir()) == []

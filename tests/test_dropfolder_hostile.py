@@ -450,3 +450,32 @@ def test_a_file_without_read_permission_is_failed_with_a_reason(tmp_path: Path) 
     text = reason.read_text(encoding="utf-8")
     assert "permission denied" in text.lower() and "a-locked.txt" in text
     assert "Traceback" not in log.text
+
+
+async def test_a_file_that_breaks_ingest_goes_to_failed_after_three_tries(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Not the database failing but one file's articles making ``ingest`` raise: the file
+    is retried a few times (the traceback logged once), then filed as failed, and the
+    files behind it are not held up."""
+    ingested: list[str] = []
+
+    async def picky(article: Article) -> None:
+        if "ravine" in article.text:
+            raise ValueError("cannot handle ravines")
+        ingested.append(article.text)
+
+    folder = DropFolder(tmp_path / "drop", picky)
+    (folder.root / "a-bus.txt").write_text(BUS, encoding="utf-8")
+    (folder.root / "b-flood.txt").write_text(FLOOD, encoding="utf-8")
+    make_old(folder.root / "a-bus.txt", 900)
+    make_old(folder.root / "b-flood.txt", 600)
+    statuses = [[o.status for o in await folder.scan()] for _ in range(3)]
+    assert statuses[0] == [DropStatus.RETRY, DropStatus.PROCESSED]
+    assert statuses[1] == [DropStatus.RETRY]
+    assert statuses[2] == [DropStatus.FAILED]
+    assert ingested == [FLOOD]
+    reason = (folder.failed_dir / "a-bus.txt.reason").read_text(encoding="utf-8")
+    assert "cannot handle ravines" in reason and "3 attempts" in reason
+    assert len([r for r in caplog.records if r.exc_info]) == 1
+    assert await folder.scan() == []
