@@ -28,6 +28,7 @@ from bot.fetching import FetchResult, Validators
 from bot.service.bus import MessageBus
 from bot.service.catalog import health_line
 from bot.service.polling import FeedPoller, PollerConfig
+from tests.localhttp import Request, respond
 from tests.test_feed_polling import (
     BACKOFF,
     EVENTS,
@@ -35,9 +36,7 @@ from tests.test_feed_polling import (
     T0,
     Env,
     Item,
-    Request,
     UowFactory,
-    respond,
     rss,
     running,
     static,
