@@ -75,6 +75,7 @@ from adapters.dropfs import (
     DIR_FLAGS,
     FILE_FLAGS,
     DropFolderError,
+    FileReplaced,
     display_name,
     move_no_overwrite,
     open_subdir,
@@ -116,6 +117,8 @@ _TEMP_SUFFIXES = frozenset(
 _MAX_REASON_ERRORS = 50
 _MAX_INGEST_ATTEMPTS = 3
 """A file whose articles fail to ingest this often (not a database outage) goes to failed/."""
+_OUR_PROBLEMS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.EINTR})
+"""Errors opening a file that say nothing about the file: retried, never filed as failed."""
 _MAX_WATCHED = 256
 """Moved files held open to notice late writes; the oldest are let go beyond this."""
 _STORAGE_ERRORS: tuple[type[BaseException], ...] = (
@@ -272,6 +275,7 @@ class _Opened:
     fd: int
     before: _Snapshot
     data: bytes
+    dev: int
 
 
 class DropFolder:
@@ -505,6 +509,8 @@ class DropFolder:
         except FileNotFoundError:
             return None
         except OSError as exc:
+            if exc.errno in _OUR_PROBLEMS:
+                raise  # the bot's own trouble (out of descriptors), not the file's
             if exc.errno == errno.ELOOP:
                 why = "is a symbolic link; links are not followed: drop the file itself"
             elif exc.errno == errno.ENXIO:
@@ -542,7 +548,7 @@ class DropFolder:
         if problem:
             os.close(fd)
             return problem
-        return _Opened(fd, _Snapshot.of(st), data)
+        return _Opened(fd, _Snapshot.of(st), data, st.st_dev)
 
     def _read(self, display: Path, data: bytes) -> ReadResult:
         return read_file_data(display, data, outlet=self.outlet, max_bytes=self.max_bytes)
@@ -550,7 +556,11 @@ class DropFolder:
     async def _process_locked(self, path: Path) -> DropOutcome:
         name = path.name
         display = self.root / display_name(name)
-        opened = await asyncio.to_thread(self._open_and_read, name, display)
+        try:
+            opened = await asyncio.to_thread(self._open_and_read, name, display)
+        except OSError as exc:
+            log.warning("cannot open %s now (%s); it is tried again", display.name, exc.strerror)
+            return DropOutcome(path, DropStatus.RETRY, reason=f"cannot open now: {exc.strerror}")
         if opened is None:  # handled meanwhile by the other path, or removed
             self._seen.pop(name, None)
             return DropOutcome(path, DropStatus.SKIPPED, reason="gone or a folder")
@@ -690,8 +700,13 @@ class DropFolder:
         name = path.name
         shown = display_name(name)
         reason = _short_reason(errors) if errors else None
+        expect = (opened.before.ino, opened.dev) if opened is not None else None
         try:
-            target, reason_name = await asyncio.to_thread(self._move, name, folder, errors)
+            target, reason_name = await asyncio.to_thread(self._move, name, folder, errors, expect)
+        except FileReplaced as exc:
+            log.info("%s was %s; it is read again", shown, exc.strerror)
+            self._complete.pop(name, None)
+            return DropOutcome(path, DropStatus.RETRY, read, str(exc.strerror))
         except OSError as exc:
             self._cannot_move(shown, folder, exc)
             why = f"move failed: {exc}"
@@ -710,12 +725,16 @@ class DropFolder:
         return DropOutcome(path, status, read, reason, moved_to)
 
     def _move(
-        self, name: str, folder: str, errors: list[BaseException] | None
+        self,
+        name: str,
+        folder: str,
+        errors: list[BaseException] | None,
+        expect: tuple[int, int] | None,
     ) -> tuple[str, str | None]:
         """In a thread: move ``name`` into ``folder`` (and write its reason); the new names."""
         dst_fd = open_subdir(self._root_fd, folder, self.root)
         try:
-            target = move_no_overwrite(self._root_fd, name, dst_fd)
+            target = move_no_overwrite(self._root_fd, name, dst_fd, expect=expect)
             if errors is None:
                 return target, None
             text = _format_reason(display_name(name), errors)

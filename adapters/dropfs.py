@@ -23,6 +23,7 @@ __all__ = [
     "DIR_FLAGS",
     "FILE_FLAGS",
     "DropFolderError",
+    "FileReplaced",
     "display_name",
     "move_no_overwrite",
     "open_subdir",
@@ -119,7 +120,13 @@ def _linked_into(src_fd: int, name: str, dst_fd: int) -> str | None:
     return None
 
 
-def move_no_overwrite(src_fd: int, name: str, dst_fd: int) -> str:
+class FileReplaced(OSError):
+    """The name no longer refers to the file that was read: someone swapped it meanwhile."""
+
+
+def move_no_overwrite(
+    src_fd: int, name: str, dst_fd: int, *, expect: tuple[int, int] | None = None
+) -> str:
     """Move ``name`` between two folder handles without replacing a file; return its new name.
 
     ``os.rename`` silently replaces on POSIX, so the move is a hard link (which fails
@@ -129,7 +136,15 @@ def move_no_overwrite(src_fd: int, name: str, dst_fd: int) -> str:
     filed and nothing is lost. File systems without hard links fall back to
     check-then-rename, which is safe against ourselves because moves are serialised.
     Links are never followed: a symbolic link is moved as the link itself.
+
+    ``expect`` (inode, device): the file that was read. If the name now refers to another
+    one (swapped after the read), nothing is moved (``FileReplaced``): filing the swapped-in
+    file as processed would lose it unread.
     """
+    if expect is not None:
+        st = os.stat(name, dir_fd=src_fd, follow_symlinks=False)
+        if (st.st_ino, st.st_dev) != expect:
+            raise FileReplaced(errno.ESTALE, "replaced by another file after it was read", name)
     linked = _linked_into(src_fd, name, dst_fd)
     if linked is not None:
         os.unlink(name, dir_fd=src_fd)

@@ -479,3 +479,27 @@ async def test_a_file_that_breaks_ingest_goes_to_failed_after_three_tries(
     assert "cannot handle ravines" in reason and "3 attempts" in reason
     assert len([r for r in caplog.records if r.exc_info]) == 1
     assert await folder.scan() == []
+
+
+async def test_a_file_swapped_after_it_was_read_is_not_filed_unread(tmp_path: Path) -> None:
+    """The name is moved only if it still is the file that was read: another file
+    swapped in meanwhile would otherwise be filed as processed without being read."""
+    texts: list[str] = []
+    swap = True
+
+    async def ingest(article: Article) -> None:
+        nonlocal swap
+        texts.append(article.text)
+        if swap:  # a writer replaces the file while its article is being ingested
+            swap = False
+            (folder.root / ".flood.tmp").write_text(FLOOD, encoding="utf-8")
+            os.replace(folder.root / ".flood.tmp", folder.root / "news.txt")
+
+    folder = DropFolder(tmp_path / "drop", ingest)
+    (folder.root / "news.txt").write_text(BUS, encoding="utf-8")
+    first = await folder.process_file(folder.root / "news.txt", wait_until_complete=False)
+    assert first.status is DropStatus.RETRY and "replaced" in (first.reason or "")
+    second = await folder.process_file(folder.root / "news.txt", wait_until_complete=False)
+    assert second.status is DropStatus.PROCESSED
+    assert texts == [BUS, FLOOD]
+    assert (folder.processed_dir / "news.txt").read_text(encoding="utf-8") == FLOOD
