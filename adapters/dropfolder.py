@@ -863,8 +863,9 @@ class DropFolder:
             return
         try:
             dst = open_subdir(self._root_fd, PROCESSED, self.root)
+            st = os.fstat(item.fd)
             try:
-                target = move_no_overwrite(src, item.name, dst)
+                target = move_no_overwrite(src, item.name, dst, expect=(st.st_ino, st.st_dev))
             finally:
                 os.close(dst)
             if item.reason_name is not None:
