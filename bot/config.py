@@ -203,39 +203,57 @@ class Settings(BaseSettings):
 ROLES = ("all", "worker", "gateway")
 
 
-def chat_problems(settings: Settings) -> list[str]:
-    """What is missing or wrong for the enabled adapters: one line each (empty: all good)."""
+def _adapter_problems(settings: Settings) -> list[str]:
+    return [
+        f"CLAIMWATCH_ADAPTERS: unknown adapter {name!r} (console, discord, slack)"
+        for name in settings.adapter_names
+        if name not in ("console", "discord", "slack")
+    ]
+
+
+def _discord_problems(settings: Settings) -> list[str]:
+    if "discord" not in settings.adapter_names:
+        return []
     problems = []
-    names = settings.adapter_names
-    for name in names:
-        if name not in ("console", "discord", "slack"):
-            problems.append(
-                f"CLAIMWATCH_ADAPTERS: unknown adapter {name!r} (console, discord, slack)"
+    if settings.discord_token is None or not settings.discord_token.get_secret_value():
+        problems.append("discord is enabled but CLAIMWATCH_DISCORD_TOKEN is not set")
+    for key in ("discord_api_base", "discord_gateway_url"):
+        value = getattr(settings, key)
+        if not value.startswith(("http://", "https://", "ws://", "wss://")):
+            problems.append(f"CLAIMWATCH_{key.upper()} must be a URL, not {value!r}")
+    return problems
+
+
+def _slack_mode_problem(settings: Settings) -> str | None:
+    if settings.slack_mode not in ("socket", "http"):
+        return f"CLAIMWATCH_SLACK_MODE must be socket or http, not {settings.slack_mode!r}"
+    if settings.slack_mode == "socket":
+        app = settings.slack_app_token
+        if app is None or not app.get_secret_value().startswith("xapp-"):
+            return (
+                "slack socket mode needs CLAIMWATCH_SLACK_APP_TOKEN (xapp-…); "
+                "or set CLAIMWATCH_SLACK_MODE=http"
             )
-    if "discord" in names:
-        if settings.discord_token is None or not settings.discord_token.get_secret_value():
-            problems.append("discord is enabled but CLAIMWATCH_DISCORD_TOKEN is not set")
-        for key in ("discord_api_base", "discord_gateway_url"):
-            value = getattr(settings, key)
-            if not value.startswith(("http://", "https://", "ws://", "wss://")):
-                problems.append(f"CLAIMWATCH_{key.upper()} must be a URL, not {value!r}")
-    if "slack" in names:
-        token = settings.slack_bot_token
-        if token is None or not token.get_secret_value().startswith("xoxb-"):
-            problems.append("slack is enabled but CLAIMWATCH_SLACK_BOT_TOKEN (xoxb-…) is not set")
-        if settings.slack_mode not in ("socket", "http"):
-            problems.append(
-                f"CLAIMWATCH_SLACK_MODE must be socket or http, not {settings.slack_mode!r}"
-            )
-        elif settings.slack_mode == "socket":
-            app = settings.slack_app_token
-            if app is None or not app.get_secret_value().startswith("xapp-"):
-                problems.append(
-                    "slack socket mode needs CLAIMWATCH_SLACK_APP_TOKEN (xapp-…); "
-                    "or set CLAIMWATCH_SLACK_MODE=http"
-                )
-        elif settings.slack_signing_secret is None:
-            problems.append("slack http mode needs CLAIMWATCH_SLACK_SIGNING_SECRET")
+    elif settings.slack_signing_secret is None:
+        return "slack http mode needs CLAIMWATCH_SLACK_SIGNING_SECRET"
+    return None
+
+
+def _slack_problems(settings: Settings) -> list[str]:
+    if "slack" not in settings.adapter_names:
+        return []
+    problems = []
+    token = settings.slack_bot_token
+    if token is None or not token.get_secret_value().startswith("xoxb-"):
+        problems.append("slack is enabled but CLAIMWATCH_SLACK_BOT_TOKEN (xoxb-…) is not set")
+    mode = _slack_mode_problem(settings)
+    if mode is not None:
+        problems.append(mode)
+    return problems
+
+
+def _webhook_problems(settings: Settings) -> list[str]:
+    problems = []
     for key in ("discord_webhook_url", "slack_webhook_url"):
         secret = getattr(settings, key)
         problem = url_problem(secret.get_secret_value()) if secret is not None else None
@@ -243,8 +261,27 @@ def chat_problems(settings: Settings) -> list[str]:
             problems.append(f"CLAIMWATCH_{key.upper()} is not a usable http(s) URL: {problem}")
     if settings.webhook_min_severity not in ("low", "medium", "high", "critical"):
         problems.append("CLAIMWATCH_WEBHOOK_MIN_SEVERITY must be low, medium, high or critical")
+    return problems
+
+
+def _process_problems(settings: Settings) -> list[str]:
+    problems = []
     if settings.role not in ROLES:
         problems.append(f"CLAIMWATCH_ROLE must be one of {', '.join(ROLES)}, not {settings.role!r}")
     if settings.log_format not in ("text", "json"):
         problems.append(f"CLAIMWATCH_LOG_FORMAT must be text or json, not {settings.log_format!r}")
     return problems
+
+
+_PROBLEM_CHECKS = (
+    _adapter_problems,
+    _discord_problems,
+    _slack_problems,
+    _webhook_problems,
+    _process_problems,
+)
+
+
+def chat_problems(settings: Settings) -> list[str]:
+    """What is missing or wrong for the enabled adapters: one line each (empty: all good)."""
+    return [problem for check in _PROBLEM_CHECKS for problem in check(settings)]
