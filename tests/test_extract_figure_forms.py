@@ -153,3 +153,17 @@ def test_a_casualty_count_after_a_capitalised_word_is_not_a_label() -> None:
 def test_a_past_disaster_cited_for_context_is_another_event(sentence: str) -> None:
     (f,) = extract(sentence).figures
     assert f.temporal is Temporal.OTHER_EVENT
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The death toll is now 310, the ministry said.",
+        "Officials now say 44 people died in the collapse.",
+        "Police have since confirmed 19 deaths.",
+        "The death toll climbed to 88 overnight.",
+    ],
+)
+def test_a_value_given_as_the_latest_is_framed_as_an_update(sentence: str) -> None:
+    (f,) = extract(sentence).figures
+    assert f.framed_as_update

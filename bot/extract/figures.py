@@ -196,7 +196,10 @@ _FORECAST_LEFT = re.compile(
 _UPDATE_LEFT = re.compile(
     r"\b(?:rose|risen|rises|rising|increased|increases|climbed|climbs|jumped|jumps|surged|"
     r"soared|grew|raising|raised|bringing|brought|pushing|pushed|now\s+stands|now\s+stood|"
-    r"updated|revised|later\s+confirmed|now\s+at|has\s+now\s+reached)\b",
+    r"updated|revised|later\s+confirmed|now\s+at|has\s+now\s+reached|"
+    # "the death toll is now 300", "officials now say 40 died": the latest value
+    r"(?:is|are|was|stands?)\s+now|now\s+(?:say|says|said|put|puts|report|reports|count|counts|"
+    r"total|totals|number|numbers|confirm|confirms)|since\s+(?:confirmed|risen|climbed))\b",
     re.IGNORECASE,
 )
 # One pass for the three left-context markers (each alternative is a named group).
@@ -449,9 +452,14 @@ def _person_head(sentence: str, toks: list[_Tok], i: int, mods: list[_Tok]) -> _
     return _NP(sentence[start:end], group, end, "person")
 
 
+# Time words that may follow a toll's number: "rose to 88 overnight".
+_TIME_ADVERBS = words("overnight yesterday today tonight meanwhile")
+
+
 def _ends_phrase(w: str, lw: str) -> bool:
     return (
-        lw in STATE_TRIGGERS
+        lw in _TIME_ADVERBS
+        or lw in STATE_TRIGGERS
         or lw in _CHAIN
         or lw in _FUNCTION
         or not w[0].isalpha()
