@@ -275,3 +275,22 @@ def test_an_office_resolves_to_its_holder_named_elsewhere() -> None:
 def test_an_office_is_not_resolved_to_another_country_s_holder() -> None:
     text = "Chile's President says it will cost billions. U.S. President Tom Hale visited Monday."
     assert set(_officials(text)) == {"Chile's President"}
+
+
+def test_making_aid_available_is_an_authorisation() -> None:
+    text = "President Ana Soto made additional disaster assistance available to Oaxaca."
+    assert _officials(text).get("Ana Soto") == {"authorize"}
+
+
+def test_a_second_verb_shares_the_clause_subject() -> None:
+    text = "Governor Ana Lee visited the dam, warned that it could fail."
+    assert _officials(text).get("Ana Lee") == {"warn"}
+    assert _officials("The river rose, said the mayor.") == {}
+
+
+def test_an_acronym_defined_in_the_article_gives_a_person_an_office() -> None:
+    text = (
+        "The UN Emergency Relief Coordinator (ERC) will visit. "
+        "ERC Tomas Berg travels to Lima, announces $5 million in funding."
+    )
+    assert "Tomas Berg" in _officials(text)

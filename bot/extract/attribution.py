@@ -29,6 +29,7 @@ from bot.extract.lexicon import (
     ACT_OBJECTS,
     ACT_VERBS,
     AGENT_VERBS,
+    AID_NOUNS,
     BODY_WORDS,
     CALL_VERBS,
     GROUP_PLURAL_HEADS,
@@ -98,6 +99,8 @@ SPEECH_RE = re.compile(
     r"\b(?:(?P<call>called|calls|calling)\s+(?:for|on)\b"
     r"|(?P<put>puts?|putting)\s+(?:the|its|their|his|her)\s+(?:figure|toll|number|death\s+toll)"
     r"\s+at\b"
+    r"|(?P<avail>made|makes)\s+(?:[\w\-]+\s+){0,4}?(?:" + "|".join(sorted(AID_NOUNS)) + r")"
+    r"\s+available"
     r"|(?P<acc>according\s+to)\b"
     r"|(?P<by>" + trie_alternation(AGENT_VERBS) + r")\s+by\b"
     r"|(?P<act>" + trie_alternation(ACT_VERBS) + r")\s+(?:(?:a|an|the|his|her|their|its|our)\s+)?"
@@ -412,6 +415,8 @@ def _titled_person(p: _Phrase) -> Verdict:
     for j, lw in enumerate(lows):
         if lw in _TITLE_OR_HONORIFIC or (lw == "general" and j > 0 and lows[j - 1] == "secretary"):
             last_title = j
+    if last_title < 0 and len(core) >= 3 and is_acronym(core[0]):
+        last_title = 0  # "ERC Stephen O'Brien": an office's initials before the name
     last_title = _title_with_of(core, lows, last_title)
     name_toks = core[last_title + 1 :]
     if (
@@ -942,6 +947,8 @@ def _lemma(m: re.Match[str], toks: list[tuple[str, int, int]], verb_i: int) -> s
         return ACT_VERBS[m.group("act")]
     if m.group("put"):
         return "put"
+    if m.group("avail"):
+        return "authorize"  # "made disaster assistance available": an authorisation
     word = m.group("verb").lower()
     if word == "say" and verb_i > 0 and _low(toks[verb_i - 1][0]) == "not":
         return None
@@ -970,9 +977,40 @@ def _verb_event(
     if not (prev in (",", *_QUOTE_CHARS) or verb_i == 0):
         return None
     mention = _subject_after(sentence, toks, verb_i)
-    if mention is None:
+    if mention is not None:
+        return _make_event(sentence, quotes, mention, lemma, m, m.start(), True)
+    lo = _coordinated_subject(toks, verb_i) if prev == "," else -1
+    if lo < 0:
         return None
-    return _make_event(sentence, quotes, mention, lemma, m, m.start(), True)
+    mention = classify(sentence, toks, lo, _capitalised_run_end(toks, lo))
+    if mention is None or mention.kind not in (Kind.PERSON, Kind.BODY):
+        return None
+    return _make_event(sentence, quotes, mention, lemma, m, m.start(), False)
+
+
+def _coordinated_subject(toks: list[tuple[str, int, int]], verb_i: int) -> int:
+    """ "ERC Stephen O'Brien travels to Quito, announces $7 million": the second verb
+    shares the clause's subject — a capitalised run opening the sentence, followed by
+    a verb (a lower-case word ending in -s/-ed) within 12 tokens. Index of the run, or -1."""
+    comma = verb_i - 1
+    if not toks or toks[0][1] != 0 or comma > 12:
+        return -1  # the window must open the sentence
+    if any(t[0] in (",", ";", ":") for t in toks[:comma]):
+        return -1
+    end = _capitalised_run_end(toks, 0)
+    if end == 0 or end >= comma:
+        return -1
+    nxt = toks[end][0]
+    if nxt[:1].isupper() or not nxt.endswith(("s", "ed")) or not nxt.isalpha():
+        return -1
+    return 0
+
+
+def _capitalised_run_end(toks: list[tuple[str, int, int]], lo: int) -> int:
+    end = lo
+    while end < len(toks) and (_is_cap(toks[end][0]) or toks[end][0] in ("’", "'")):
+        end += 1
+    return end
 
 
 def _make_event(

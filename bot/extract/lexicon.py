@@ -480,6 +480,8 @@ ACT_OBJECTS = words(
     "declaration statement condolences condolence order warning appeal proclamation sympathies"
     " request plan report figures estimate estimates assessment"
 )
+# "made disaster assistance available": an official authorising aid.
+AID_NOUNS = words("assistance aid funds funding resources grants")
 # Acts told in the passive with their agent: "authorized by the Secretary of Defense".
 AGENT_VERBS: dict[str, str] = {
     "authorized": "authorize",

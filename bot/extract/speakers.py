@@ -188,9 +188,11 @@ def _occurrences(text: str, word: str) -> list[tuple[int, int]]:
     return out
 
 
-def office_evidence(text: str, surname: str) -> bool | None:
+def office_evidence(text: str, surname: str, acronyms: dict[str, str] | None = None) -> bool | None:
     """What the article says about the person called ``surname``: an office (True), a
-    private person (False) or nothing (None). Private descriptions win: "a journalist"."""
+    private person (False) or nothing (None). Private descriptions win: "a journalist".
+    Acronyms the article defines count as their names ("ERC Stephen O'Brien", with "UN
+    Emergency Relief Coordinator (ERC)" earlier, is a coordinator)."""
     verdict: bool | None = None
     for name_start, name_end in _occurrences(text, surname):
         for phrase in (
@@ -198,6 +200,8 @@ def office_evidence(text: str, surname: str) -> bool | None:
             _after(text, name_end),
             _next_sentence(text, name_end),
         ):
+            if acronyms:
+                phrase = " ".join(acronyms.get(w, w) for w in phrase.split())
             found = Evidence.of_text(phrase)
             if found is False:
                 return False
@@ -293,6 +297,7 @@ class ArticleSpeakers:
                     or lx in _STOP_CAPS
                     or lx.endswith(("'s", "’s"))
                     or (lx in BODY_WORDS)
+                    or (len(x) >= 2 and x.isupper())  # an office's initials: "ERC"
                 ):
                     kept = []
                     continue
@@ -322,16 +327,20 @@ class ArticleSpeakers:
                 f.split()[-1].removesuffix("'s").removesuffix("’s") for f in (p.forms if p else ())
             }
             surnames = {w for w in surnames if len(w) >= 3}
-            result = any(office_evidence(self._text, w) for w in surnames)
+            acronyms = self._definitions()
+            result = any(office_evidence(self._text, w, acronyms) for w in surnames)
         self._offices[key] = result
         return result
 
-    def expand_acronym(self, name: str) -> str:
-        """``name`` with a leading acronym the article defines written out."""
+    def _definitions(self) -> dict[str, str]:
         if self._acronyms is None:
             self._acronyms = acronym_definitions(self._text)
+        return self._acronyms
+
+    def expand_acronym(self, name: str) -> str:
+        """``name`` with a leading acronym the article defines written out."""
         first, _, rest = name.partition(" ")
-        full = self._acronyms.get(first)
+        full = self._definitions().get(first)
         if full is None:
             return name
         return f"{full} {rest}".strip() if rest else full
