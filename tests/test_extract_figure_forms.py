@@ -167,3 +167,10 @@ def test_a_past_disaster_cited_for_context_is_another_event(sentence: str) -> No
 def test_a_value_given_as_the_latest_is_framed_as_an_update(sentence: str) -> None:
     (f,) = extract(sentence).figures
     assert f.framed_as_update
+
+
+def test_a_total_given_as_superseded_is_an_earlier_value() -> None:
+    (f,) = extract("She revised the figures down from an earlier total of 412 dead.").figures
+    assert (f.quantity.value, f.temporal) == (412, Temporal.EARLIER)
+    (g,) = extract("That is up sharply from the initial estimate of 90 dead.").figures
+    assert g.temporal is Temporal.EARLIER

@@ -176,7 +176,7 @@ _CLAUSE_BREAK = re.compile(
 _EARLIER_LEFT = re.compile(
     r"\b(?:initially|originally|previously|formerly|"
     r"earlier\s+(?:put|said|gave|reported|estimated|stated|counted)|had\s+earlier|"
-    r"an?\s+(?:earlier|previous|initial|preliminary)\s+(?:death\s+)?(?:toll|figure|estimate|count|"
+    r"(?:an?|the)\s+(?:earlier|previous|initial|preliminary)\s+(?:death\s+)?(?:toll|total|figure|estimates?|count|"
     r"report|tally)|"
     r"earlier\s+(?:reports?|figures?|estimates?|tallies|counts?)\s+(?:had\s+)?"
     r"(?:put|said|gave|given|suggested|estimated|reported)|"
