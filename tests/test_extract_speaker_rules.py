@@ -294,3 +294,16 @@ def test_an_acronym_defined_in_the_article_gives_a_person_an_office() -> None:
         "ERC Tomas Berg travels to Lima, announces $5 million in funding."
     )
     assert "Tomas Berg" in _officials(text)
+
+
+def test_an_adjective_rank_word_is_no_office() -> None:
+    text = (
+        "Lena Park now has 12 major titles, four short of the record set by great Ola Berg. "
+        '"I am thrilled," Park said. Berg wrote on Twitter: "Well done."'
+    )
+    assert _officials(text) == {}
+
+
+def test_another_person_s_title_before_a_name_is_not_its_office() -> None:
+    text = 'Former president Ivo Sarr praised Lena Park. "It was a fine win," Park said.'
+    assert "Lena Park" not in _officials(text)

@@ -29,6 +29,7 @@ from bot.extract.lexicon import (
     NON_OFFICIAL_ROLE_WORDS,
     OFFICE_VERBS,
     PRIVATE_PERSON_WORDS,
+    ROLE_MODIFIERS,
     ROLE_WORDS,
     words,
 )
@@ -78,7 +79,16 @@ _STOP_CAPS = words(
 # person by circumstance ("Ana Ruiz is a teacher", "39-year-old Ana Ruiz", or nothing at
 # all). So a named speaker is an official only when the article gives them an office.
 
-_OFFICIAL_WORDS = ROLE_WORDS - NON_OFFICIAL_ROLE_WORDS - PRIVATE_PERSON_WORDS
+# "major" and "general" are ranks but far more often adjectives ("18 major victories").
+_OFFICIAL_WORDS = ROLE_WORDS - NON_OFFICIAL_ROLE_WORDS - PRIVATE_PERSON_WORDS - {"major", "general"}
+# Lower-case words a title phrase before a name is made of ("the head of Italy's civil
+# defense department, …"); any other lower-case word ("praised") ends it.
+_TITLE_PHRASE_WORDS = (
+    ROLE_WORDS
+    | ROLE_MODIFIERS
+    | BODY_WORDS
+    | frozenset({"of", "for", "the", "in", "at", "a", "an", "and", "to", "on"})
+)
 
 
 _LOW_WORDS = re.compile(r"[a-z][a-z'’\-]*")
@@ -114,7 +124,14 @@ def _before(text: str, start: int) -> str:
     stops = list(_BEFORE_STOP.finditer(window))
     if stops:
         window = window[stops[-1].end() :]
-    return " ".join(window.split()[-8:])
+    words = window.split()[-8:]
+    for k in range(len(words) - 1, -1, -1):
+        w = words[k].strip(",")
+        low = _POSSESSIVE.sub("", w.lower())
+        if w[:1].islower() and "." not in w and low not in _TITLE_PHRASE_WORDS:
+            words = words[k + 1 :]  # "Obama praised Woods": "praised" ends the title phrase
+            break
+    return " ".join(words)
 
 
 _AFTER_DESCRIPTION = re.compile(
