@@ -443,3 +443,12 @@ def test_an_outlet_s_own_figure_and_a_named_source_the_same_day_can_conflict() -
     alerts = desk.read(fig(230, by="Ministry"), outlet="Wire", at=T0 + timedelta(minutes=20))
     assert types(alerts) == [AlertType.FIGURE_RISE, AlertType.FIGURE_CONFLICT]
     assert alerts[1].conflict_with == "Daily"
+
+
+def test_a_count_of_another_kind_is_worded_by_its_group() -> None:
+    desk = Desk()
+    desk.read(fig(40))
+    alerts = desk.read(fig(720_000, metric=Metric.AFFECTED, group="people in need"))
+    assert types(alerts) == [AlertType.NEW_FIGURE]
+    assert "720,000 people in need (" in alerts[0].summary
+    assert "people in need affected" not in alerts[0].summary

@@ -69,9 +69,13 @@ def _figure_summary(draft: Draft, f: Figure, series: Series, source: str) -> str
             f"{f.metric.value.capitalize()} {arrow} {prev.quantity.display()} → "
             f"{f.quantity.display()} ({who}; {source})"
         )
-    return (
-        f"New figure: {f.quantity.display()} {who} {f.metric.value} ({series.scope.key}; {source})"
-    )
+    counted = _counted(who, f.metric)
+    return f"New figure: {f.quantity.display()} {counted} ({series.scope.key}; {source})"
+
+
+def _counted(who: str, metric: Metric) -> str:
+    """ "people killed", but "people in need" and "people in shelters" say it themselves."""
+    return who if who.startswith("people in ") else f"{who} {metric.value}"
 
 
 def _render_figure(draft: Draft, story: Story, observed: Observed) -> Alert:
@@ -132,7 +136,7 @@ def _render_new_story(story: Story, state: StoryState, observed: Observed) -> Al
         if s is not lead and s.head is not None and s.scope.kind is ScopeKind.EVENT
     ]
     who = lead.subject or lead.subject_group
-    summary = f"New story: {head.quantity.display()} {who} {lead.metric.value}"
+    summary = f"New story: {head.quantity.display()} {_counted(who, lead.metric)}"
     summary += f" ({head.source})"
     if others:
         summary += "; also " + ", ".join(others)
