@@ -30,6 +30,12 @@ def _scopes(text: str) -> list[tuple[float, str]]:
             "Malawi rose to 310 on Friday.",
             [(300, "local:malawi"), (310, "local:malawi")],
         ),
+        # "the death toll from … in <place>"
+        (
+            "The storm killed 30 people in Varna. The death toll from the storm in Ruse "
+            "rose to 12.",
+            [(30, "local:varna"), (12, "local:ruse")],
+        ),
         # "in <place>, where …"
         (
             "At least 90 people died across the region. Most died in the capital of San "

@@ -1076,7 +1076,9 @@ _PLACE_AFTER = re.compile(
     rf"in\s+{_AREA_OF}{_PLACE}"
 )
 _PLACE_IN_TOLL = re.compile(
-    rf"\b(?:toll|tally|deaths|dead|fatalities|casualties|count|injuries)\s+in\s+{_PLACE}"
+    # "the death toll in Zimbabwe", "the death toll from the storm in Florida"
+    r"\b(?:toll|tally|deaths|dead|fatalities|casualties|count|injuries)"
+    rf"(?:\s+(?:from|of)\s+(?:[\w'’\-]+\s+){{1,4}}?)?\s*in\s+{_PLACE}"
     r"\b[^,;.\d]{0,50}$"
 )
 _PLACE_WHERE = re.compile(rf"\bin\s+{_AREA_OF}{_PLACE},?\s+where\b[^.;]{{0,90}}$")
