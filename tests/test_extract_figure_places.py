@@ -117,3 +117,12 @@ def test_that_country_is_the_country_the_article_named_last() -> None:
     )
     got = {(f.quantity.value, f.scope.key) for f in extract(text).figures}
     assert got == {(40, "local:malawi"), (25, "local:zambia"), (31, "local:zambia")}
+
+
+def test_a_list_of_places_is_not_one_place() -> None:
+    text = (
+        "The quake killed more than 2,300 people in Arnia and Belor. In Arnia alone, "
+        "1,541 people were killed."
+    )
+    got = {(f.quantity.value, f.scope.key) for f in extract(text).figures}
+    assert got == {(2300, "event"), (1541, "local:arnia")}

@@ -1070,15 +1070,17 @@ _PLACE = r"(?P<place>[A-Z][\w'’\-]*(?:\s+[A-Z][\w'’\-]*){0,2})"
 _AREA_OF = (
     r"(?:the\s+(?:city|province|state|region|district|county|town|capital|department)\s+of\s+)?"
 )
+# A list of places ("in Turkey and Syria", "in Manta, Pedernales and …") is no one place.
+_NOT_A_LIST = r"\b(?!\s*(?:,|and|or)\s+(?:the\s+)?[A-Z])"
 _PLACE_AFTER = re.compile(
     r"\s*,?\s*(?:(?:were|was|are|is|have\s+been|has\s+been|had\s+been)\s+)?"
     r"(?:(?:reported|recorded|confirmed|registered|counted|occurred)\s+)?"
-    rf"in\s+{_AREA_OF}{_PLACE}"
+    rf"in\s+{_AREA_OF}{_PLACE}{_NOT_A_LIST}"
 )
 _PLACE_IN_TOLL = re.compile(
     # "the death toll in Zimbabwe", "the death toll from the storm in Florida"
     r"\b(?:toll|tally|deaths|dead|fatalities|casualties|count|injuries)"
-    rf"(?:\s+(?:from|of)\s+(?:[\w'’\-]+\s+){{1,4}}?)?\s*in\s+{_PLACE}"
+    rf"(?:\s+(?:from|of)\s+(?:[\w'’\-]+\s+){{1,4}}?)?\s*in\s+{_PLACE}{_NOT_A_LIST}"
     r"\b[^,;.\d]{0,50}$"
 )
 _PLACE_WHERE = re.compile(rf"\bin\s+{_AREA_OF}{_PLACE},?\s+where\b[^.;]{{0,90}}$")
