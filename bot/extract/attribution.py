@@ -644,17 +644,19 @@ def _skip_prepositional(toks: list[tuple[str, int, int]], j: int) -> int:
     k = j
     while k >= 1 and j - k < 8:
         w = toks[k][0]
-        if w in (",", ";", ":", "(", ")") or w in _QUOTE_CHARS:
+        if w in _PHRASE_BREAKS:
             return j
         if (
-            _low(w) in _ADJUNCT_PREPS
-            and not _is_cap(w)
+            w in _ADJUNCT_PREPS  # lower-case as written: "in", not "In"
             and (_valid_head(toks[k - 1][0]) or toks[k - 1][0] == ")")  # "(HCT) in Haiti"
             and _low(toks[k - 1][0]) not in REPORT_NOUNS  # "reports from the embassy"
         ):
             return k - 1
         k -= 1
     return j
+
+
+_PHRASE_BREAKS = frozenset({",", ";", ":", "(", ")", *_QUOTE_CHARS})
 
 
 def _is_place_segment(sentence: str, toks: list[tuple[str, int, int]], lo: int, hi: int) -> bool:

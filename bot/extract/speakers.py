@@ -100,8 +100,10 @@ class Evidence:
     """What a phrase says about a person: office (True), private (False), nothing (None)."""
 
     @staticmethod
+    @lru_cache(maxsize=8192)
     def of_text(phrase: str) -> bool | None:
-        """Set lookups on the phrase's words (no per-word Python loop: a hot path)."""
+        """Set lookups on the phrase's words (no per-word Python loop: a hot path; roles
+        such as "President" recur, hence the memo)."""
         if not phrase:
             return None
         low = _POSSESSIVE.sub("", phrase.lower())
