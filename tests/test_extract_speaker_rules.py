@@ -307,3 +307,11 @@ def test_an_adjective_rank_word_is_no_office() -> None:
 def test_another_person_s_title_before_a_name_is_not_its_office() -> None:
     text = 'Former president Ivo Sarr praised Lena Park. "It was a fine win," Park said.'
     assert "Lena Park" not in _officials(text)
+
+
+def test_a_title_phrase_may_hold_common_nouns() -> None:
+    text = (
+        "The ferry sank near the island, said the head of the local search and rescue agency, "
+        'Ismail. "We are still searching," Ismail said.'
+    )
+    assert "Ismail" in _officials(text)

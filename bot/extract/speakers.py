@@ -31,6 +31,7 @@ from bot.extract.lexicon import (
     PRIVATE_PERSON_WORDS,
     ROLE_MODIFIERS,
     ROLE_WORDS,
+    SPEECH_VERBS,
     words,
 )
 
@@ -129,11 +130,20 @@ def _before(text: str, start: int) -> str:
     words = window.split()[-8:]
     for k in range(len(words) - 1, -1, -1):
         w = words[k].strip(",")
-        low = _POSSESSIVE.sub("", w.lower())
-        if w[:1].islower() and "." not in w and low not in _TITLE_PHRASE_WORDS:
+        low = w.lower()
+        if w[:1].islower() and low not in _TITLE_PHRASE_WORDS and _verb_like(low):
             words = words[k + 1 :]  # "Obama praised Woods": "praised" ends the title phrase
             break
     return " ".join(words)
+
+
+def _verb_like(low: str) -> bool:
+    """A word that ends a title phrase read leftwards: a past or reporting verb ("praised",
+    "told", "met"), not a name's part ("the local search and rescue agency")."""
+    return low.endswith("ed") or low in SPEECH_VERBS or low in _CONTACT_VERBS
+
+
+_CONTACT_VERBS = frozenset({"met", "meets", "saw", "sees", "told", "thanked", "visited"})
 
 
 _AFTER_DESCRIPTION = re.compile(
