@@ -277,6 +277,20 @@ def _zipf_cum(n: int, s: float = 1.0) -> list[float]:
     return list(accumulate(1.0 / (r**s) for r in range(1, n + 1)))
 
 
+def _track_headline(ser: SeriesPlan, value: float, key: str, step: Step) -> None:
+    """Fold an article's headline value into its series the way change detection does."""
+    if ser.head is None or value > ser.head:
+        ser.lineage.append(step)
+        ser.head = value
+        ser.history.add(value)
+    elif value == ser.head:
+        ser.confirmations += 1
+    elif value not in ser.history:
+        marker = f"{key}={value:g}"
+        if marker not in ser.alerted:
+            ser.alerted.append(marker)
+
+
 def _pick(rng: random.Random, cum: list[float]) -> int:
     return bisect(cum, rng.random() * cum[-1])
 
@@ -614,16 +628,7 @@ class World:
             key = source.lower()
             step: Step = (qdict, source, aid, outlet, url, sentence, at_iso, dated)
             if j < n_series:  # the article's headline value for this series
-                if ser.head is None or value > ser.head:
-                    ser.lineage.append(step)
-                    ser.head = value
-                    ser.history.add(value)
-                elif value == ser.head:
-                    ser.confirmations += 1
-                elif value not in ser.history:
-                    marker = f"{key}={value:g}"
-                    if marker not in ser.alerted:
-                        ser.alerted.append(marker)
+                _track_headline(ser, value, key, step)
             ser.by_source[key] = step
 
         stmt_json: list[dict[str, Any]] = []
