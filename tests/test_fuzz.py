@@ -406,6 +406,58 @@ def _xml_value(draw: st.DrawFn, value: str) -> str:
     return value
 
 
+def _atom_entry(
+    draw: st.DrawFn,
+    title: str | None,
+    link: str | None,
+    guid: str | None,
+    date: str | None,
+    body: str | None,
+    html_body: bool,
+) -> list[str]:
+    """The elements of one Atom ``<entry>``."""
+    fields: list[str] = []
+    if title is not None:
+        fields.append(f"<title>{_xml_value(draw, title)}</title>")
+    if link is not None:
+        fields.append(f'<link href="{_xml_escape(link)}"/>')
+    if guid is not None:
+        fields.append(f"<id>{_xml_value(draw, guid)}</id>")
+    if date is not None:
+        fields.append(f"<updated>{_xml_escape(date)}</updated>")
+    if body is not None:
+        tag = draw(st.sampled_from(("content", "summary")))
+        kind_attr = "html" if html_body else "text"
+        fields.append(f'<{tag} type="{kind_attr}">{_xml_value(draw, body)}</{tag}>')
+    return fields
+
+
+def _rss_entry(
+    draw: st.DrawFn,
+    title: str | None,
+    link: str | None,
+    guid: str | None,
+    date: str | None,
+    body: str | None,
+    html_body: bool,
+) -> list[str]:
+    """The elements of one RSS 2.0 / RSS 1.0 ``<item>`` (``html_body`` is already applied)."""
+    fields: list[str] = []
+    if title is not None:
+        fields.append(f"<title>{_xml_value(draw, title)}</title>")
+    if link is not None:
+        fields.append(f"<link>{_xml_escape(link)}</link>")
+    if guid is not None:
+        perma = draw(st.sampled_from(("", ' isPermaLink="true"', ' isPermaLink="false"')))
+        fields.append(f"<guid{perma}>{_xml_value(draw, guid)}</guid>")
+    if date is not None:
+        fields.append(f"<pubDate>{_xml_escape(date)}</pubDate>")
+    if body is not None:
+        tag = draw(st.sampled_from(("description", "content:encoded")))
+        fields.append(f"<{tag}>{_xml_value(draw, body)}</{tag}>")
+    return fields
+
+
 @st.composite
 def feed_documents(draw: st.DrawFn, max_ops: int = 0) -> bytes:
     """RSS 2.0, Atom or RSS 1.0 documents built from elements, then up to ``max_ops``
@@ -413,7 +465,6 @@ def feed_documents(draw: st.DrawFn, max_ops: int = 0) -> bytes:
     kind = draw(st.sampled_from(("rss", "atom", "rdf")))
     entries = []
     for _ in range(draw(st.integers(0, 4))):
-        fields: list[str] = []
         title = draw(st.one_of(st.none(), SHORT_TEXT))
         link = draw(st.one_of(st.none(), URLISH))
         guid = draw(st.one_of(st.none(), st.text(max_size=20), URLISH))
@@ -424,38 +475,13 @@ def feed_documents(draw: st.DrawFn, max_ops: int = 0) -> bytes:
         html_body = draw(st.booleans())
         if body is not None and html_body:
             body = "".join(f"<p>{p}</p>" for p in body.split("\n\n"))
+        entry = _atom_entry if kind == "atom" else _rss_entry
+        fields = entry(draw, title, link, guid, date, body, html_body)
         if kind == "atom":
-            if title is not None:
-                fields.append(f"<title>{_xml_value(draw, title)}</title>")
-            if link is not None:
-                fields.append(f'<link href="{_xml_escape(link)}"/>')
-            if guid is not None:
-                fields.append(f"<id>{_xml_value(draw, guid)}</id>")
-            if date is not None:
-                fields.append(f"<updated>{_xml_escape(date)}</updated>")
-            if body is not None:
-                tag = draw(st.sampled_from(("content", "summary")))
-                kind_attr = "html" if html_body else "text"
-                fields.append(f'<{tag} type="{kind_attr}">{_xml_value(draw, body)}</{tag}>')
             entries.append("<entry>" + "".join(fields) + "</entry>")
         else:
-            if title is not None:
-                fields.append(f"<title>{_xml_value(draw, title)}</title>")
-            if link is not None:
-                fields.append(f"<link>{_xml_escape(link)}</link>")
-            if guid is not None:
-                perma = draw(st.sampled_from(("", ' isPermaLink="true"', ' isPermaLink="false"')))
-                fields.append(f"<guid{perma}>{_xml_value(draw, guid)}</guid>")
-            if date is not None:
-                fields.append(f"<pubDate>{_xml_escape(date)}</pubDate>")
-            if body is not None:
-                tag = draw(st.sampled_from(("description", "content:encoded")))
-                fields.append(f"<{tag}>{_xml_value(draw, body)}</{tag}>")
-            entries.append(
-                ("<item>" if kind == "rss" else '<item rdf:about="x">')
-                + "".join(fields)
-                + "</item>"
-            )
+            opening = "<item>" if kind == "rss" else '<item rdf:about="x">'
+            entries.append(opening + "".join(fields) + "</item>")
     title = _xml_value(draw, draw(SHORT_TEXT))
     link = _xml_escape(draw(URLISH))
     if kind == "atom":
