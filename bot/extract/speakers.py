@@ -409,12 +409,13 @@ class ArticleSpeakers:
         ("Chilean President Ana Soto visited …"), with the country before the title."""
         found = self._titled.get(head)
         if found is None:
-            pattern = re.compile(r"(?:(\S+)\s+)?" + re.escape(head.capitalize()) + _TITLED_NAME)
+            pattern = re.compile(r"\b" + re.escape(head.capitalize()) + _TITLED_NAME)
             found = {}
             for m in pattern.finditer(self._text):
-                if speaker_key(m.group(2)):
-                    before = m.group(1) or ""
-                    found[m.group(2)] = country_of_word(before) if before[:1].isupper() else None
+                if speaker_key(m.group(1)):
+                    prev = self._text[max(0, m.start() - 40) : m.start()].split()
+                    before = prev[-1] if prev else ""
+                    found[m.group(1)] = country_of_word(before) if before[:1].isupper() else None
             self._titled[head] = found
         return found
 
