@@ -237,12 +237,7 @@ class DiscordBot:
             interval: int | None = None,
             name: str | None = None,
         ) -> None:
-            extra = []
-            if interval is not None:
-                extra += ["--interval", str(interval)]
-            if name:
-                extra += ["--name", name]
-            await bot.answer(interaction, "feeds", action, target, *extra)
+            await bot.answer(interaction, "feeds", *_feeds_args(action, target, interval, name))
 
         @group.command(name="subscribe", description="Send this channel alerts (admins)")
         @app_commands.describe(
@@ -259,13 +254,8 @@ class DiscordBot:
             types: str | None = None,
             min_severity: Literal["low", "medium", "high", "critical"] | None = None,
         ) -> None:
-            extra = []
-            if types:
-                extra += ["--types", types]
-            if min_severity:
-                extra += ["--min-severity", min_severity]
-            words = value.split() if target == "keyword" and value else [value]
-            await bot.answer(interaction, "subscribe", target, *words, *extra)
+            args = _subscribe_args(target, value, types, min_severity)
+            await bot.answer(interaction, "subscribe", *args)
 
         @group.command(name="unsubscribe", description="Stop alerts in this channel (admins)")
         async def unsubscribe(
@@ -273,11 +263,7 @@ class DiscordBot:
             target: Literal["all", "story", "keyword", "id"] = "all",
             value: str | None = None,
         ) -> None:
-            if target == "id":
-                await bot.answer(interaction, "unsubscribe", value)
-                return
-            words = value.split() if target == "keyword" and value else [value]
-            await bot.answer(interaction, "unsubscribe", target, *words)
+            await bot.answer(interaction, "unsubscribe", *_unsubscribe_args(target, value))
 
         @group.command(name="subscriptions", description="What this channel gets")
         async def subscriptions(interaction: discord.Interaction) -> None:
@@ -307,3 +293,37 @@ class DiscordBot:
             await bot.answer(interaction, "replay", what)
 
         return group
+
+
+# The options of a slash command, as the words of the core's command line (a listener only
+# parses and delegates; the command layer validates).
+
+
+def _feeds_args(
+    action: str, target: str | None, interval: int | None, name: str | None
+) -> list[str | None]:
+    args: list[str | None] = [action, target]
+    if interval is not None:
+        args += ["--interval", str(interval)]
+    if name:
+        args += ["--name", name]
+    return args
+
+
+def _target_words(target: str, value: str | None) -> list[str | None]:
+    return [target, *(value.split() if target == "keyword" and value else [value])]
+
+
+def _subscribe_args(
+    target: str, value: str | None, types: str | None, min_severity: str | None
+) -> list[str | None]:
+    args = _target_words(target, value)
+    if types:
+        args += ["--types", types]
+    if min_severity:
+        args += ["--min-severity", min_severity]
+    return args
+
+
+def _unsubscribe_args(target: str, value: str | None) -> list[str | None]:
+    return [value] if target == "id" else _target_words(target, value)
