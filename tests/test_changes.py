@@ -452,3 +452,19 @@ def test_a_count_of_another_kind_is_worded_by_its_group() -> None:
     assert types(alerts) == [AlertType.NEW_FIGURE]
     assert "720,000 people in need (" in alerts[0].summary
     assert "people in need affected" not in alerts[0].summary
+
+
+def test_an_article_about_one_place_joins_that_place_s_series_when_the_story_has_one() -> None:
+    # A cyclone across two countries: the story counts each country; a later report about
+    # one of them alone (event-wide for the article) is that country's count.
+    desk = Desk()
+    mz = Scope(ScopeKind.LOCAL, "mozambique")
+    desk.read(fig(82), fig(62, scope=mz))
+    alerts = desk.read(fig(84, scope=Scope(ScopeKind.EVENT, "mozambique")))
+    assert types(alerts) == [AlertType.FIGURE_RISE]
+    assert (alerts[0].previous, alerts[0].scope) == (62, "local:mozambique")
+    # In a story that never split by place, the same figure is the event's.
+    desk2 = Desk()
+    desk2.read(fig(82))
+    alerts = desk2.read(fig(84, scope=Scope(ScopeKind.EVENT, "mozambique")))
+    assert (alerts[0].previous, alerts[0].scope) == (82, "event")

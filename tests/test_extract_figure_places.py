@@ -70,7 +70,10 @@ def test_a_place_that_is_the_whole_article_s_area_is_the_event() -> None:
         "The hurricane killed 210 people in Belmora, the government said. About 900,000 "
         "people were affected in Belmora."
     )
-    assert {s for _, s in _scopes(text)} == {"event"}
+    figures = extract(text).figures
+    assert {f.scope.kind for f in figures} == {ScopeKind.EVENT}
+    assert {f.scope.label for f in figures} == {"belmora"}  # kept for the story to judge
+    assert len(extract(text).impact_figures) == 2
 
 
 def test_the_same_count_with_and_without_its_place_is_one_figure() -> None:

@@ -39,7 +39,7 @@ from bot.changes.compare import Relation, compatible, consistent, refines, relat
 from bot.changes.model import ChangeConfig, Draft, Observed, SourceKey
 from bot.domain.alerts import AlertType
 from bot.domain.articles import Article
-from bot.domain.claims import Figure, Metric, Quantity, ScopeKind, Temporal
+from bot.domain.claims import Figure, Metric, Quantity, Scope, ScopeKind, Temporal
 from bot.domain.stories import FigureStep, Series, StoryState, series_key
 
 # Words that set one figure against another ("… but the Observatory puts the figure at 34").
@@ -58,7 +58,11 @@ def by_series(figures: Iterable[Figure], state: StoryState) -> dict[str, list[Fi
 
     Forecasts and figures about other events are never compared with anything.
     """
-    usable = [f for f in figures if f.temporal in (Temporal.CURRENT, Temporal.EARLIER)]
+    usable = [
+        _in_story_scope(f, state)
+        for f in figures
+        if f.temporal in (Temporal.CURRENT, Temporal.EARLIER)
+    ]
     grouped: dict[str, list[Figure]] = {}
     for f in usable:
         group = f.subject_group or _default_group(f, usable, state)
@@ -66,6 +70,18 @@ def by_series(figures: Iterable[Figure], state: StoryState) -> dict[str, list[Fi
             f = replace(f, subject_group=group)
         grouped.setdefault(series_key(f.metric, group, f.scope), []).append(f)
     return grouped
+
+
+def _in_story_scope(figure: Figure, state: StoryState) -> Figure:
+    """An event-wide figure that names its place ("event:mozambique": the article was about
+    Mozambique only) is that place's count when the story already counts the place as a
+    part of the event (a cyclone across three countries); otherwise it is the event's."""
+    scope = figure.scope
+    if scope.kind is not ScopeKind.EVENT or not scope.label:
+        return figure
+    part = Scope(ScopeKind.LOCAL, scope.label)
+    known = any(s.scope == part for s in state.series.values())
+    return replace(figure, scope=part if known else Scope())
 
 
 def _default_group(figure: Figure, figures: Sequence[Figure], state: StoryState) -> str:

@@ -70,11 +70,17 @@ class Temporal(StrEnum):
 class Scope:
     kind: ScopeKind = ScopeKind.EVENT
     label: str = ""
-    """Normalised description of the period or place: "this month", "since december", "hatay"."""
+    """Normalised description of the period or place: "this month", "since december", "hatay".
+
+    An event-wide figure may carry the one place its article was about ("haiti"): the
+    series is still the event's (the label is not part of the key) unless the story
+    already counts that place as a part (see ``bot.changes.series``)."""
 
     @property
     def key(self) -> str:
-        return self.kind.value if not self.label else f"{self.kind.value}:{self.label}"
+        if not self.label or self.kind is ScopeKind.EVENT:
+            return self.kind.value
+        return f"{self.kind.value}:{self.label}"
 
 
 @dataclass(frozen=True, slots=True)

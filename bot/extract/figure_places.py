@@ -5,7 +5,9 @@ whether that place is *narrower than the event* only the article as a whole show
 
 * An article that names a single place for its figures, and gives no other value for the
   same count without a place, is about that place as a whole ("2.1 million people affected
-  in Haiti" in a report on a hurricane in Haiti): its figures are event-wide.
+  in Haiti" in a report on a hurricane in Haiti): its figures are event-wide (the scope
+  keeps the place as its label, so a story that already counts the place as a part of a
+  larger event files them under the place).
 * An article that gives counts for several places, or a place's count beside a different
   event-wide one ("at least 305 killed", "167 in Mexico City"), reports sub-areas: each
   place is its own series, never compared with the event toll.
@@ -59,7 +61,7 @@ def _resolve_before(text: str, figures: Sequence[Figure]) -> list[Figure]:
 
 
 def _unplaced(f: Figure) -> bool:
-    return f.scope.kind is ScopeKind.EVENT and f.temporal is Temporal.CURRENT
+    return f.scope.kind is ScopeKind.EVENT and not f.scope.label and f.temporal is Temporal.CURRENT
 
 
 def _placed(f: Figure) -> bool:
@@ -132,9 +134,10 @@ def _whole_area(figures: list[Figure]) -> list[Figure]:
             continue
         if any(_same_count(g, f) and g.quantity.value != f.quantity.value for g in placed):
             return figures  # "167 in Mexico City" beside "at least 305": a part of the event
+    # Event-wide, but the place is kept: a story that already counts this place as a part of
+    # a larger event (two countries hit) files the figure under the place (``changes``).
+    whole = Scope(ScopeKind.EVENT, place)
     return [
-        replace(f, scope=Scope())
-        if f.scope.kind is ScopeKind.LOCAL and f.scope.label == place
-        else f
+        replace(f, scope=whole) if f.scope.kind is ScopeKind.LOCAL and f.scope.label == place else f
         for f in figures
     ]
