@@ -315,3 +315,17 @@ def test_a_title_phrase_may_hold_common_nouns() -> None:
         'Ismail. "We are still searching," Ismail said.'
     )
     assert "Ismail" in _officials(text)
+
+
+def test_heading_a_body_is_an_office() -> None:
+    text = (
+        '"Roads are closed," said Lena Park, who heads the city\'s emergency office. '
+        "Tom Lee said the bridge held. He runs the district disaster office."
+    )
+    off = _officials(text)
+    assert "Lena Park" in off and "Tom Lee" in off
+
+
+def test_a_news_agency_acronym_is_not_a_body() -> None:
+    sts = extract("AFP reported that 12 people died.").statements
+    assert not any(s.official for s in sts)

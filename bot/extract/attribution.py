@@ -400,7 +400,7 @@ def _described(p: _Phrase) -> Verdict:
 def _acronym_or_place(p: _Phrase) -> Verdict:
     """ "GoE", "FAA" are bodies; "California", "Chile" are places (bodies, never people)."""
     core = p.core
-    if len(core) == 1 and is_acronym(core[0]) and p.core_lows[0] not in PRONOUNS:
+    if len(core) == 1 and is_acronym(core[0]) and p.core_lows[0] not in _NOT_BODY_ACRONYMS:
         return p.mention(Kind.BODY, p.bare)
     if len(core) <= 3 and all(_is_cap(w) for w in core) and is_place_name(" ".join(core)):
         return p.mention(Kind.BODY, p.bare)
@@ -523,6 +523,7 @@ _RULES: tuple[Callable[[_Phrase], Verdict], ...] = (
 
 
 _CALENDAR_WORDS = WEEKDAYS | frozenset(MONTHS)
+_NOT_BODY_ACRONYMS = PRONOUNS | MEDIA_WORDS  # "AFP reported": a news agency, not a body
 _RELATIVE_PRONOUNS = frozenset({"who", "whom", "whose", "which", "that"})
 
 

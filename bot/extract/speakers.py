@@ -147,16 +147,26 @@ _CONTACT_VERBS = frozenset({"met", "meets", "saw", "sees", "told", "thanked", "v
 
 
 _AFTER_DESCRIPTION = re.compile(
-    r"\s*(?:,\s*(?:who\s+(?:is|was)\s+)?|\s+(?:is|was)\s+)(?P<np>[^.;:\"“”\n]{2,90})"
+    r"\s*(?:,\s*(?:who\s+(?P<verb>is|was|heads|headed|leads|led|runs|ran|directs|chairs)\s+)?"
+    r"|\s+(?:is|was)\s+)(?P<np>[^.;:\"“”\n]{2,90})"
 )
 
 
 def _after(text: str, end: int) -> str:
-    """The description right after a name: ", a spokesman for …", " is a teacher in …"."""
+    """The description right after a name: ", a spokesman for …", " is a teacher in …",
+    ", who heads the city's emergency office" (to head a body is an office)."""
     m = _AFTER_DESCRIPTION.match(text, end)
     if m is None:
         return ""
-    return " ".join(m.group("np").split(",")[0].split()[:12])
+    np = " ".join(m.group("np").split(",")[0].split()[:12])
+    return _as_office(m.group("verb"), np)
+
+
+def _as_office(verb: str | None, np: str) -> str:
+    """ "heads the agency" → "head the agency": leading a body names an office."""
+    if verb and verb not in ("is", "was"):
+        return "head " + np
+    return np
 
 
 # What follows a name up to "He …"/"She …": the rest of the sentence, its end, space.
@@ -173,7 +183,7 @@ def _next_sentence(text: str, end: int) -> str:
     m = _pronoun_clause(text, end)
     if m is None or m.group("verb").lower() not in OFFICE_VERBS:
         return ""
-    return " ".join(m.group("np").split()[:10])
+    return _as_office(m.group("verb").lower(), " ".join(m.group("np").split()[:10]))
 
 
 def _pronoun_clause(text: str, end: int) -> re.Match[str] | None:
