@@ -27,11 +27,12 @@ from dataclasses import replace
 from bot.domain.claims import Figure, Scope, ScopeKind, Temporal
 from bot.extract.figures import PLACE_BEFORE, place_named_last
 
-# A short line of its own that ends "in <Place>".
-_HEADING_PLACE = re.compile(
-    r"(?m)^[ \t]*(?P<line>[A-Z][^\n.!?:;]{0,80}?\bin[ \t]+"
-    r"(?P<place>[A-Z][\w'’\-]*(?:[ \t]+[A-Z][\w'’\-]*){0,2}))[ \t]*$"
+# A line that ends "in <Place>" (found from its end: most lines do not; then the line is
+# checked to be a short heading of its own).
+_LINE_ENDS_IN_PLACE = re.compile(
+    r"(?m)\bin[ \t]+(?P<place>[A-Z][\w'’\-]*(?:[ \t]+[A-Z][\w'’\-]*){0,2})[ \t]*$"
 )
+_NOT_HEADING = re.compile(r"[.!?:;]")
 # A line that is only a number: the next line is its label, not a heading.
 _NUMBER_LINE = re.compile(
     r"(?:^|\n)[ \t]*(?:more\s+than\s+|over\s+|nearly\s+|about\s+)?[\d.,]+"
@@ -70,12 +71,17 @@ def _placed(f: Figure) -> bool:
 
 def _under_headings(text: str, figures: list[Figure]) -> list[Figure]:
     """Figures under a heading that names a place are that place's."""
-    headings = [
-        (m.end(), m.group("place"))
-        for m in _HEADING_PLACE.finditer(text)
-        if len(m.group("line").split()) <= _HEADING_MAX_WORDS
-        and not _NUMBER_LINE.search(text, max(0, m.start() - 40), m.start())
-    ]
+    headings = []
+    for m in _LINE_ENDS_IN_PLACE.finditer(text):
+        start = text.rfind("\n", 0, m.start()) + 1
+        line = text[start : m.end()].strip()
+        if not line[:1].isupper() or _NOT_HEADING.search(line):
+            continue
+        if len(line.split()) > _HEADING_MAX_WORDS:
+            continue
+        if _NUMBER_LINE.search(text, max(0, start - 40), start):
+            continue  # the label of a number on the line before (a glance box)
+        headings.append((m.end(), m.group("place")))
     if not headings:
         return figures
     out = []

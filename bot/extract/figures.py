@@ -25,6 +25,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from itertools import islice
 
 from bot.domain.claims import Metric, Qualifier, Quantity, Scope, ScopeKind, Temporal
 from bot.domain.places import country_in
@@ -341,12 +342,7 @@ class _NP:
 
 
 def _words_from(s: str, pos: int, limit: int = 12) -> list[tuple[str, int, int]]:
-    out = []
-    for m in _WORD.finditer(s, pos):
-        out.append((m.group(0), m.start(), m.end()))
-        if len(out) >= limit:
-            break
-    return out
+    return [(m.group(), *m.span()) for m in islice(_WORD.finditer(s, pos), limit)]
 
 
 _Tok = tuple[str, int, int]
