@@ -329,3 +329,9 @@ def test_heading_a_body_is_an_office() -> None:
 def test_a_news_agency_acronym_is_not_a_body() -> None:
     sts = extract("AFP reported that 12 people died.").statements
     assert not any(s.official for s in sts)
+
+
+def test_bodies_named_by_one_word_speak() -> None:
+    off = _officials("The Pentagon said 500 troops would deploy. Kremlin said it was ready.")
+    assert set(off) == {"Pentagon", "Kremlin"}
+    assert _officials("The Agency said it was ready.") == {}

@@ -564,6 +564,9 @@ UNQUALIFIED_BODY_HEADS = words(
     "team group company network party alliance coalition union association foundation fund"
 )
 
+# Body words that are names by themselves: "the Pentagon said", "the Kremlin said".
+PROPER_BODY_NOUNS = words("pentagon kremlin unicef unhcr nato who un eu congress senate")
+
 MEDIA_WORDS = words(
     """
     reuters ap afp anadolu xinhua tass ria interfax bbc cnn ntv trt dpa efe kyodo yonhap

@@ -18,6 +18,7 @@ from bot.extract.lexicon import (
     BODY_WORDS,
     GENERIC_BODY_HEADS,
     INSTITUTION_HEADS,
+    PROPER_BODY_NOUNS,
     ROLE_WORDS,
     UNQUALIFIED_BODY_HEADS,
 )
@@ -99,7 +100,10 @@ class SpeakerTracker:
         nouns single out ("the health ministry", "the government") speaks."""
         reg = self.registry
         name = reg.expand_acronym(m.name)
-        if not _proper(name):
+        # "The Pentagon said": a capitalised body noun after "the" is a name; at the very
+        # start of a sentence ("Agency officials …") capitals prove nothing.
+        opens_sentence = m.start == 0 and m.text == m.name
+        if not _proper(name, sentence_start=opens_sentence):
             antecedent = self._antecedent(name)
             if antecedent is not None:
                 reg.add_form(antecedent.key, m.name)
@@ -137,7 +141,10 @@ def _proper(name: str, *, sentence_start: bool = False) -> bool:
         return True
     first_counts = not sentence_start and words[:1] != [] and words[0][:1].isupper()
     if len(words) == 1:
-        return first_counts and words[0].lower() not in _COMMON_HEADS
+        low = words[0].lower()
+        if words[0][:1].isupper() and low in PROPER_BODY_NOUNS:
+            return True
+        return first_counts and low not in _COMMON_HEADS
     return first_counts or any(w[:1].isupper() for w in words[1:])
 
 
