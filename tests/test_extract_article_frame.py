@@ -55,3 +55,22 @@ def test_figures_of_a_look_back_article_are_about_the_past(text: str) -> None:
 )
 def test_a_live_report_keeps_its_current_figures(text: str) -> None:
     assert extract(text).impact_figures
+
+
+def test_a_drill_scenario_is_not_news() -> None:
+    text = (
+        "CITY HALL, May 2 — Emergency crews spent the week preparing for the worst. Hundreds "
+        "of responders took part in a regional exercise at the fairgrounds. The drill "
+        "simulated a dam failure upstream of the town. In the scenario, 240 people were "
+        "killed and 1,100 were injured."
+    )
+    figures = extract(text).figures
+    assert figures and all(f.temporal is Temporal.OTHER_EVENT for f in figures)
+
+
+def test_soldiers_killed_during_a_training_exercise_are_news() -> None:
+    text = (
+        "Two soldiers were killed and five injured during a training exercise on Tuesday, "
+        "the army said. The drill was suspended."
+    )
+    assert extract(text).impact_figures

@@ -29,6 +29,7 @@ from bot.extract.figure_places import settle_places
 from bot.extract.figures import (
     FIGURE_HINT_RE,
     SentenceFigure,
+    article_is_an_exercise,
     article_looks_back,
     figures_in_sentence,
     lead_of,
@@ -143,8 +144,9 @@ def _extract(text: str) -> Extraction:
         for key, st in statements
     )
     figures = settle_places(text, [*_glance(text), *figures])
-    if figures and article_looks_back(lead_of([s.text for s in sentences])):
-        # An anniversary piece or a statistical release: every figure is about the past.
+    texts = [s.text for s in sentences]
+    if figures and (article_looks_back(lead_of(texts)) or article_is_an_exercise(texts)):
+        # An anniversary piece, a statistical release or a drill: no figure is news.
         figures = [replace(f, temporal=Temporal.OTHER_EVENT) for f in figures]
     return Extraction(figures=_dedupe(figures), statements=final)
 

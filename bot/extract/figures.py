@@ -1202,6 +1202,20 @@ def lead_of(sentences: Sequence[str]) -> str:
     return " ".join(prose[:_LEAD_SENTENCES])
 
 
+# A disaster exercise: "The exercise simulated a magnitude 7.0 earthquake", "the drill's
+# scenario". Both words are needed: soldiers killed *during* a training exercise are real.
+_EXERCISE = re.compile(r"\b(?:exercises?|drills?)\b", re.IGNORECASE)
+_HYPOTHETICAL = re.compile(r"\b(?:simulat\w*|scenarios?|hypothetical|mock)\b", re.IGNORECASE)
+_OPENING_SENTENCES = 3
+
+
+def article_is_an_exercise(sentences: Sequence[str]) -> bool:
+    """Does the article's opening describe a drill or exercise scenario (all hypothetical)?"""
+    prose = [s for s in sentences if len(s.split()) >= _LEAD_MIN_WORDS][:_OPENING_SENTENCES]
+    opening = " ".join(prose)
+    return bool(_EXERCISE.search(opening) and _HYPOTHETICAL.search(opening))
+
+
 def article_looks_back(lead: str) -> bool:
     """Is the whole article about the past, so that none of its figures is news?
 
