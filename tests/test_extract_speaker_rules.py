@@ -335,3 +335,10 @@ def test_bodies_named_by_one_word_speak() -> None:
     off = _officials("The Pentagon said 500 troops would deploy. Kremlin said it was ready.")
     assert set(off) == {"Pentagon", "Kremlin"}
     assert _officials("The Agency said it was ready.") == {}
+
+
+def test_an_acronym_body_and_a_civil_defence_speak() -> None:
+    off = _officials(
+        "SINPROC, the disaster agency, said 40 died. Chile's Civil Defense said 20 more."
+    )
+    assert set(off) == {"SINPROC", "Chile's Civil Defense"}

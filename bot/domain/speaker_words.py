@@ -77,7 +77,7 @@ BODY_WORDS = words(
     network group party alliance federation association foundation fund bank programme
     program unicef unhcr who nato un u.n. eu e.u. un's agencies coalition cabinet senate
     congress assembly directorate command headquarters inc ltd corp railways airlines
-    airline airways police board survey consulate team
+    airline airways police board survey consulate team defense defence protection
     """
 )
 

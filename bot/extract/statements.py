@@ -113,7 +113,7 @@ class SpeakerTracker:
         key = speaker_key(name)
         display = reg.body_name(key, name)
         reg.add_form(key, m.name)
-        official = body_identity(name) is not None or is_place(name)
+        official = body_identity(name) is not None or is_place(name) or is_acronym(name)
         return Resolved(key, display, None, True, official, False, m.name)
 
     def _antecedent(self, name: str) -> Resolved | None:
