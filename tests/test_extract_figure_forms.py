@@ -22,6 +22,7 @@ Q = Qualifier
         ("By evening the death toll had topped 4,000.", K, 4000, Q.MORE_THAN),
         ("The death toll climbed past 700 on Thursday.", K, 700, Q.MORE_THAN),
         ("The toll surpassed 90 after rescuers reached the village.", K, 90, Q.MORE_THAN),
+        ("The death toll rose above 300 on Friday.", K, 300, Q.MORE_THAN),
         # number words, hyphenated scales, dozens
         ("Nearly four-thousand people were injured in the blast.", INJ, 4000, Q.NEARLY),
         ("Two dozen fishermen are missing after the storm.", MIS, 24, Q.EXACT),

@@ -57,6 +57,7 @@ _QUALIFIERS: tuple[tuple[str, Qualifier], ...] = (
     ("more than", Qualifier.MORE_THAN),
     ("over", Qualifier.MORE_THAN),
     ("past", Qualifier.MORE_THAN),  # "the toll climbed past 500"
+    ("above", Qualifier.MORE_THAN),  # "the toll rose above 300"
     ("just under", Qualifier.NEARLY),
     ("close to", Qualifier.NEARLY),
     ("nearly", Qualifier.NEARLY),
