@@ -78,6 +78,7 @@ from adapters.dropfs import (
     FileReplaced,
     display_name,
     move_no_overwrite,
+    open_for_writing,
     open_subdir,
     write_new_file,
 )
@@ -241,6 +242,8 @@ def is_ignored_name(name: str) -> bool:
     ``README*`` and the manifest are skipped like ``read_folder`` does.
     """
     if not name or name.startswith((".", "~")) or name.endswith("~"):
+        return True
+    if name in (PROCESSED, FAILED):  # ours, even when something else stands in their place
         return True
     if name.startswith("#") and name.endswith("#"):  # editor autosave
         return True
@@ -476,7 +479,13 @@ class DropFolder:
     def _not_complete(
         self, path: Path, first: _Snapshot | None, second: _Snapshot | None
     ) -> DropOutcome | None:
-        """An outcome if the file is gone or still being written, None if it looks complete."""
+        """An outcome if the file is gone or still being written, None if it looks complete.
+
+        A file that no process has open for writing is complete, like one announced by
+        close-after-write (this covers files closed before the watch began, e.g. during
+        start-up). One still open for writing, or whose state cannot be told (another
+        user's file, a network mount), must have been quiet for ``quiet_period``.
+        """
         name = path.name
         if first is None or second is None:
             self._seen.pop(name, None)
@@ -486,6 +495,8 @@ class DropFolder:
             return DropOutcome(path, DropStatus.RETRY, reason="still being written (growing)")
         if self._complete.get(name) == second:
             return None  # read whole before (an ingest failure left it): no need to wait
+        if open_for_writing(self._root_fd, name) is False:
+            return None  # no writer has it open: as complete as after close-after-write
         now = time.monotonic()
         seen = self._seen.get(name)
         if seen is None or seen[0] != second:

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import os
+import stat
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,6 +28,7 @@ __all__ = [
     "FileReplaced",
     "display_name",
     "move_no_overwrite",
+    "open_for_writing",
     "open_subdir",
     "write_new_file",
 ]
@@ -194,3 +197,31 @@ def write_new_file(dir_fd: int, name: str, text: str) -> str:
         os.close(fd)
         return target
     raise FileExistsError(errno.EEXIST, "no free name", name)
+
+
+_F_SETLEASE = getattr(fcntl, "F_SETLEASE", 1024)  # Linux; the name exists from Python 3.12
+
+
+def open_for_writing(dir_fd: int, name: str) -> bool | None:
+    """Whether some process has the file open for writing: True, False, or None (unknown).
+
+    Asked with a read lease (``F_SETLEASE``), which the kernel grants only while no one
+    has the file open for writing, and which is let go at once. Leases need the file's
+    owner (or ``CAP_LEASE``) and a local file system: otherwise the answer is None.
+    """
+    try:
+        fd = os.open(name, FILE_FLAGS, dir_fd=dir_fd)
+    except OSError as exc:
+        # A link or a socket is no file anyone writes: it is filed as failed at once.
+        return False if exc.errno in (errno.ELOOP, errno.ENXIO) else None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return False
+        try:
+            fcntl.fcntl(fd, _F_SETLEASE, fcntl.F_RDLCK)
+        except OSError as exc:
+            return True if exc.errno in (errno.EAGAIN, errno.EBUSY) else None
+        fcntl.fcntl(fd, _F_SETLEASE, fcntl.F_UNLCK)
+        return False
+    finally:
+        os.close(fd)

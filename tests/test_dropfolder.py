@@ -254,10 +254,24 @@ async def test_growing_file_is_not_read_by_polling(
     folder: DropFolder, collector: Collector
 ) -> None:
     path = folder.root / "bus.txt"
-    path.write_text(BUS, encoding="utf-8")  # fresh: could still be written to
-    outcome = await folder.process_file(path)
+    with path.open("w", encoding="utf-8") as writer:  # fresh and still open for writing
+        writer.write(BUS)
+        writer.flush()
+        outcome = await folder.process_file(path)
     assert outcome.status is DropStatus.RETRY
     assert collector.articles == [] and path.exists()
+
+
+async def test_a_fresh_file_no_one_writes_is_read_by_polling_at_once(
+    folder: DropFolder, collector: Collector
+) -> None:
+    """Closed before the watch began (e.g. while the bot started): no close-after-write
+    will come, and no writer has it open, so it need not wait for the quiet period."""
+    path = folder.root / "bus.txt"
+    path.write_text(BUS, encoding="utf-8")
+    outcome = await folder.process_file(path)
+    assert outcome.status is DropStatus.PROCESSED
+    assert collector.texts == [BUS]
 
 
 # -- the watcher ------------------------------------------------------------------------

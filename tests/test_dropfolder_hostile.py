@@ -338,8 +338,9 @@ async def test_a_file_written_on_after_it_was_moved_is_read_again(tmp_path: Path
         with (folder.root / "slow.txt").open("w", encoding="utf-8") as handle:
             handle.write(BUS + "\n\n")
             handle.flush()
-            assert await wait_for(lambda: bool(collector.articles), 5.0)
-            assert (folder.processed_dir / "slow.txt").exists()  # read and moved half-way
+            moved = folder.processed_dir / "slow.txt"
+            assert await wait_for(moved.exists, 5.0)  # read and moved half-way
+            assert collector.texts == [BUS]
             handle.write(FLOOD + "\n")
         assert await wait_for(lambda: len(collector.articles) == 2, 5.0)
     first, second = collector.articles
