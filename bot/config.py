@@ -67,8 +67,8 @@ class Settings(BaseSettings):
     drop_quiet_s: float = Field(
         default=30.0,
         ge=0,
-        description="A drop-folder file found by polling (not announced by inotify "
-        "close-after-write) is read once unchanged this long",
+        description="A drop-folder file found by polling that is still open for writing "
+        "(or whose writers cannot be told) is read once unchanged this long",
     )
     feeds_file: Path | None = Field(
         default=None, description="TOML file of feeds ([[feed]] url/name/interval/tags) to add"
