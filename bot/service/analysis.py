@@ -239,6 +239,7 @@ def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the bot, which stops us
     signal.signal(signal.SIGTERM, finish_then_stop)
+    extract("")  # loads the extractor's patterns and word lists: not on an article's time
     try:
         _write(stdout, "ready")
         while not stopping:
