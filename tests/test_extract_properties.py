@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.domain.claims import Extraction, Qualifier
-from bot.extract import _extract as extract_strict  # no safety net: bugs must surface
 from bot.extract import extract
+from bot.extract.pipeline import _extract as extract_strict  # no safety net: bugs must surface
 from bot.extract.speakers import resolve_speaker, speaker_key
 
 SEEDS = [
