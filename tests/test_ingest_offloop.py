@@ -117,6 +117,40 @@ async def test_an_article_past_its_budget_is_stored_without_claims_and_the_next_
         await ingest.close()
 
 
+async def test_a_revision_past_its_budget_is_stored_but_raises_no_revision_alert(
+    uow_factory: Callable[[], SqlUnitOfWork],
+) -> None:
+    # Its claims are unknown, not gone: "article revised, figures withdrawn" would be false.
+    first = Article.create(
+        title="Ferry capsizes",
+        text="At least 14 people drowned when a ferry capsized, police said.",
+        outlet="Wire",
+        filename="ferry.txt",
+        published=T0,
+    )
+    revised = Article.create(
+        title="Ferry capsizes",
+        text=first.text + " " + LISTED * (8_000_000 // len(LISTED)),
+        outlet="Wire",
+        filename="ferry.txt",
+        published=T0,
+    )
+    assert revised.id == first.id and revised.content_hash != first.content_hash
+    generous = Ingestor(uow_factory, analyser=ThreadAnalyser())
+    assert (await generous(IngestArticle(first, arrived=T0))).outcome is Outcome.NEW
+    hurried = Ingestor(uow_factory, analyser=ProcessAnalyser(1, timeout_s=0.5))
+    try:
+        await hurried(IngestArticle(seed_articles()[0], arrived=T0))  # starts the worker
+        result = await hurried(IngestArticle(revised, arrived=T0))
+    finally:
+        await hurried.close()
+    assert result.outcome is Outcome.REVISED and result.extraction_failed is not None
+    assert result.alerts == ()
+    async with uow_factory() as uow:
+        stored = await uow.articles.get(first.id)
+    assert stored is not None and stored.version == 2 and stored.extraction.figures == ()
+
+
 async def test_closing_stops_the_workers() -> None:
     analyser = ProcessAnalyser(2, timeout_s=60)
     articles = seed_articles()[:2]
