@@ -60,6 +60,7 @@ def test_us_states_are_read_from_the_subdivisions() -> None:
 
 def test_speaker_places_read_the_shared_table() -> None:
     assert country_of_word("Kenyan") == "KE"
+    assert country_of_word("Philippine") == "PH"  # read from "Philippines", not listed
     assert country_of_word("Netherlands") == "NL"  # pycountry's spelling of the country
     assert country_of_word("Bogotá") == country_of_word("Bogota") == "CO"
     assert country_in("a spokesperson for the Kenyan Red Cross") == "KE"

@@ -38,7 +38,6 @@ _IRREGULAR: dict[str, str] = {
     "scottish": "GB",
     "english": "GB",
     "filipino": "PH",
-    "philippine": "PH",
     "thai": "TH",
     "lao": "LA",
     "kiwi": "NZ",
