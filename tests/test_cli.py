@@ -51,8 +51,10 @@ def test_replay_reports_unreadable_input_and_processes_the_rest(
     assert code == 1
     assert "photo.txt" in captured.err and "missing" in captured.err
     alerts = [json.loads(line) for line in captured.out.splitlines()]
-    assert [a["type"] for a in alerts] == ["new_story"]
+    # The police speak as the institution of the country the story is about: a statement.
+    assert [a["type"] for a in alerts] == ["new_story", "new_statement"]
     assert alerts[0]["value"] == 12
+    assert alerts[1]["speaker"].lower() == "police"
 
 
 def test_usage_errors_exit_2() -> None:
