@@ -153,6 +153,14 @@ async def test_only_admins_manage_feeds(commands: Commands) -> None:
     assert not error and "paused" in text
 
 
+async def test_feeds_list_in_chat_never_shows_a_urls_key(commands: Commands) -> None:
+    url = "https://wire.example/rss?api_key=s3cr3t-token&lang=en"
+    _, error = await ask(commands, f"feeds add {url} --name Wire", admin=True)
+    assert not error
+    text, _ = await ask(commands, "feeds")
+    assert "wire.example/rss" in text and "s3cr3t-token" not in text and "api_key" not in text
+
+
 def test_apostrophes_inside_words_are_text_not_quotes() -> None:
     # Phones type "’"; both it and "'" inside a word used to open an unclosed quote.
     assert parse_command("stories Turkey’s strike") == ("stories", ("Turkey's", "strike"))

@@ -21,6 +21,7 @@ from bot.commands.parse import CommandError, take_option
 from bot.domain.delivery import Channel, DeliveryState
 from bot.domain.feeds import FeedState
 from bot.domain.stories import Story, lineage_text
+from bot.fetching import redact_url
 from bot.ports import UnitOfWorkFactory
 from bot.service.catalog import FeedCatalog, FeedCommandError, health_line
 from bot.service.queries import compact_lineage, figure_label, overview
@@ -294,7 +295,8 @@ class Commands:
             feeds = await self._catalog.all()
             if not feeds:
                 return Reply("no feeds yet; an admin can add one with `feeds add URL`")
-            lines = [f"{f.name} <{f.url}>\n  {health_line(f)}" for f in feeds[:50]]
+            # A feed URL's query string is often an API key: the channel sees it without.
+            lines = [f"{f.name} <{redact_url(f.url)}>\n  {health_line(f)}" for f in feeds[:50]]
             more = f"\n… and {len(feeds) - 50} more" if len(feeds) > 50 else ""
             return Reply("feeds:\n" + "\n".join(lines) + more)
         if action not in ("add", "remove", "pause", "resume"):
