@@ -26,6 +26,7 @@ import asyncio
 import hashlib
 import itertools
 import json
+import signal
 import threading
 import time
 from collections import defaultdict
@@ -276,16 +277,13 @@ async def test_three_workers_and_a_gateway_share_one_postgres(
             )
             assert "standing by" in standby.output()
 
-            # Kill worker 1, then read what it held: a dead process changes nothing more.
+            # Kill worker 1 while it holds leases, then read what it held: a dead process
+            # changes nothing more. A poll holds its lease for only a few milliseconds, so
+            # the worker is frozen (SIGSTOP) and its leases read; if it holds none at that
+            # instant it is thawed and caught again a moment later.
+            leased = await _freeze_holding_leases(procs[0], pg_url)
             procs[0].kill()
             killed_at = time.monotonic()
-            leased = {
-                row[0]
-                for row in await _query(
-                    pg_url,
-                    "SELECT url FROM feeds WHERE lease_owner = 'w1' AND lease_expires_at > now()",
-                )
-            }
             holder.kill()
             await _until(lambda: fake.connection_count == 2, 15, "the standby gateway")
             answer = fake.slash("status", user_id=ADMIN)
@@ -367,3 +365,18 @@ async def test_three_workers_and_a_gateway_share_one_postgres(
     expected = sorted(f"cw{r[0]}-{r[1][:12]}" for r in rows)
     posted = _posted_keys(fake, channel)
     assert sorted(posted) == expected, "alerts lost or sent twice"
+
+
+async def _freeze_holding_leases(worker: BotProcess, pg_url: str, tries: int = 100) -> set[str]:
+    """Stop ``worker`` (SIGSTOP) at a moment it holds feed leases; the feeds it holds."""
+    assert worker.proc is not None
+    sql = "SELECT url FROM feeds WHERE lease_owner = 'w1' AND lease_expires_at > now()"
+    for _ in range(tries):
+        worker.proc.send_signal(signal.SIGSTOP)
+        await asyncio.sleep(0.2)  # a statement already sent to the server completes
+        leased = {row[0] for row in await _query(pg_url, sql)}
+        if leased:
+            return leased
+        worker.proc.send_signal(signal.SIGCONT)
+        await asyncio.sleep(0.1)
+    return set()
