@@ -30,6 +30,7 @@ from bot.domain.claims import Extraction
 from bot.domain.feeds import Feed
 from bot.ingest.files import file_kind
 from bot.ingest.readers import read_path
+from bot.logs import configure_logging
 from bot.service.replay import replay_commands
 
 err = Console(stderr=True, highlight=False)
@@ -371,33 +372,13 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _configure_logging(settings: Settings) -> None:
-    """Plain lines for people, or one JSON object per line for a log pipeline."""
-    handler = logging.StreamHandler(sys.stderr)
-    if settings.log_format == "json":
-        from pythonjsonlogger.json import JsonFormatter
-
-        handler.setFormatter(
-            JsonFormatter(
-                "%(asctime)s %(levelname)s %(name)s %(message)s",
-                rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
-                timestamp=False,
-            )
-        )
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(
-        level=getattr(logging, settings.log_level.upper(), logging.WARNING), handlers=[handler]
-    )
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = Settings()
     except ValidationError as exc:
         return _error(_settings_problem(exc))
-    _configure_logging(settings)
+    configure_logging(settings)
     # These log request URLs, and webhook URLs (Discord's, Slack's) *are* secrets; the
     # scheduler logs every tick. Their warnings still come through.
     for noisy in ("httpx", "httpcore", "apscheduler", "slack_sdk", "aiohttp.access"):

@@ -7,12 +7,12 @@ the bot's format and level from the same environment.
 
 from __future__ import annotations
 
-import logging
 import sys
 
 from pydantic import ValidationError
 
 from bot.config import Settings
+from bot.logs import configure_logging
 from bot.service.analysis import serve
 
 
@@ -28,21 +28,7 @@ def _log_like_the_bot() -> None:
         settings = Settings()
     except ValidationError:
         settings = Settings.model_construct()  # the bot has already said what is wrong
-    handler = logging.StreamHandler(sys.stderr)
-    if settings.log_format == "json":
-        from pythonjsonlogger.json import JsonFormatter
-
-        handler.setFormatter(
-            JsonFormatter(
-                "%(asctime)s %(levelname)s %(name)s %(message)s",
-                rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
-                timestamp=False,
-            )
-        )
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    level = getattr(logging, str(settings.log_level).upper(), logging.WARNING)
-    logging.basicConfig(level=level, handlers=[handler])
+    configure_logging(settings)
 
 
 if __name__ == "__main__":
