@@ -81,6 +81,16 @@ def _gazetteer() -> tuple[dict[str, str], dict[tuple[str, ...], str], frozenset[
     return single, multi, regions_of("US")
 
 
+@lru_cache(maxsize=1)
+def _by_stem() -> dict[str, list[tuple[str, str]]]:
+    """The one-word names by their first four letters, in the gazetteer's order: an
+    adjective shares at least four letters with its country, so only these can match."""
+    stems: dict[str, list[tuple[str, str]]] = {}
+    for name, iso in _gazetteer()[0].items():
+        stems.setdefault(name[:4], []).append((name, iso))
+    return stems
+
+
 @lru_cache(maxsize=8192)
 def country_of_word(word: str) -> str | None:
     """The ISO code of the country a single word names or qualifies ("Mexican" → "MX")."""
@@ -94,7 +104,7 @@ def country_of_word(word: str) -> str | None:
     if w in single:
         return single[w]
     best: tuple[int, str] | None = None
-    for name, iso in single.items():
+    for name, iso in _by_stem().get(w[:4], ()):
         n = _common_prefix(w, name)
         adjective = n >= 4 and n >= len(name) - 3 and w[n:] in _ADJ_ENDINGS
         if adjective and (best is None or n > best[0]):
