@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from bot.domain.claims import Evidence, Extraction, Figure, Statement, Temporal
-from bot.extract.attribution import SPEECH_RE, Kind, SpeechEvent, quote_spans, speech_events
+from bot.extract.attribution import Kind, SpeechEvent, quote_spans, speech_events
 from bot.extract.fastre import ascii_lower
 from bot.extract.figure_places import settle_places
 from bot.extract.figures import (
@@ -167,9 +167,9 @@ def _analyse(text: str) -> list[_Sentence]:
     open_quote = False
     lowered = ascii_lower(text)
     spans = split_sentences(text)
-    # One scan of the whole text per cue; sentences without a cue skip that analysis.
+    # One scan of the whole text for figure cues; sentences without one skip figure reading.
+    # (Speech events need no such scan: ``speech_events`` starts with its own verb search.)
     starts = [a for a, _ in spans]
-    speech = _flag(starts, (m.start() for m in SPEECH_RE.finditer(lowered)))
     hinted = _flag(starts, (m.start() for m in FIGURE_HINT_RE.finditer(lowered)))
     for n, (start, end) in enumerate(spans):
         sent = text[start:end]
@@ -185,7 +185,7 @@ def _analyse(text: str) -> list[_Sentence]:
                 text=sent,
                 quotes=quotes,
                 opens_in_quote=was_open,
-                events=speech_events(sent, quotes, low) if n in speech else [],
+                events=speech_events(sent, quotes, low),
                 figures=figures_in_sentence(sent, low) if n in hinted else [],
             )
         )
