@@ -292,6 +292,18 @@ class Runner:
 
         return job
 
+    async def _let_ticks_end(self, grace: float) -> None:
+        """Wait up to ``grace`` seconds for the running ticks, including one the scheduler
+        submitted just before it was paused: its task registers itself only when it first
+        runs, so one snapshot of the running ticks can miss it, and shutting the scheduler
+        down would then cancel it mid-query."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace
+        await asyncio.sleep(0)  # ticks submitted before the pause take their first step
+        while self._job_tasks and (left := deadline - loop.time()) > 0:
+            await asyncio.wait(set(self._job_tasks), timeout=left)
+            await asyncio.sleep(0)
+
     def stop(self) -> None:
         """Ask the runner to stop (signal handlers call this)."""
         self._stop.set()
@@ -386,10 +398,7 @@ class Runner:
             # Let the ticks that are running end (they only claim work and start it);
             # shutting APScheduler down under them would cancel them mid-query.
             scheduler.pause()
-            if self._job_tasks:
-                await asyncio.wait(
-                    set(self._job_tasks), timeout=self._config.shutdown_grace.total_seconds()
-                )
+            await self._let_ticks_end(self._config.shutdown_grace.total_seconds())
             scheduler.shutdown(wait=False)
             grace = self._config.shutdown_grace.total_seconds()
             await asyncio.gather(
