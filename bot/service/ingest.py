@@ -27,7 +27,12 @@ from bot.service.routing import route_alerts
 from bot.stories.explain import grouping_for
 from bot.stories.grouping import GroupingConfig, StoryMatch, nearest_story
 from bot.stories.neardup import DEFAULT_THRESHOLD, Fingerprint, fingerprint, is_near_duplicate
-from bot.stories.similarity import article_features, new_profile, update_profile
+from bot.stories.similarity import (
+    ArticleFeatures,
+    article_features,
+    new_profile,
+    update_profile,
+)
 
 # ``Extractor`` and ``extract_article`` live in ``analysis``; re-exported for their callers.
 __all__ = [
@@ -134,6 +139,11 @@ class Ingestor:
         analysis = await self._analyse(article)
         extraction, print_ = analysis.extraction, analysis.fingerprint
         observed = Observed.of(article, cmd.arrived)
+        # A new article's grouping features are pure too (and the first one loads the
+        # gazetteer): computed before the lock, so the database write lock is not held meanwhile.
+        features = None
+        if seen is None:
+            features = await asyncio.to_thread(article_features, article, extraction, observed.at)
         async with self._assigning, self._uow_factory() as uow:
             await uow.lock_story_assignment()
             # Again under the lock: another worker may have stored it since the pre-check.
@@ -147,7 +157,9 @@ class Ingestor:
             else:
                 original = None if existing else await self._original(uow, article, print_)
                 version = existing.version + 1 if existing else 1
-                result = await self._new(uow, observed, extraction, cmd, version, original)
+                result = await self._new(
+                    uow, observed, extraction, cmd, version, original, features
+                )
             if analysis.failure is not None:
                 result = replace(result, extraction_failed=analysis.failure)
             await uow.articles.add_fingerprint(article.id, print_.keys)
@@ -197,10 +209,11 @@ class Ingestor:
         cmd: IngestArticle,
         version: int,
         original: StoredArticle | None,
+        features: ArticleFeatures | None = None,
     ) -> IngestResult:
         article, at = observed.article, observed.at
-        # Off the loop: it reads the whole text (a dropped file may hold megabytes).
-        features = await asyncio.to_thread(article_features, article, extraction, at)
+        if features is None:  # off the loop: it reads the whole text (maybe megabytes)
+            features = await asyncio.to_thread(article_features, article, extraction, at)
         # A copy joins its original's story whatever the grouping score would say.
         story: Story | None = None
         nearest: StoryMatch | None = None
