@@ -203,7 +203,7 @@ _LEADING_THE = re.compile(r"^(?:the|The)\s+")
 def tokenize(sentence: str, lo: int = 0, hi: int | None = None) -> list[tuple[str, int, int]]:
     """Tokens (text, start, end) of ``sentence[lo:hi]`` with offsets into ``sentence``."""
     end = len(sentence) if hi is None else hi
-    toks = [(m.group(), *m.span()) for m in TOKEN_RE.finditer(sentence, lo, end)]
+    toks = [(m[0], m.start(), m.end()) for m in TOKEN_RE.finditer(sentence, lo, end)]
     return _join_title_periods(toks) if _TITLE_DOT.search(sentence, lo, end) else toks
 
 

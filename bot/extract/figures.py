@@ -342,7 +342,7 @@ class _NP:
 
 
 def _words_from(s: str, pos: int, limit: int = 12) -> list[tuple[str, int, int]]:
-    return [(m.group(), *m.span()) for m in islice(_WORD.finditer(s, pos), limit)]
+    return [(m[0], m.start(), m.end()) for m in islice(_WORD.finditer(s, pos), limit)]
 
 
 _Tok = tuple[str, int, int]

@@ -80,6 +80,9 @@ def _extract(text: str) -> Extraction:
     statements: list[tuple[str, Statement]] = []
     last_direct: Resolved | None = None
     for s in sentences:
+        if not (s.events or s.figures or s.quotes):
+            last_direct = None  # a sentence with nothing to read ends a running quotation
+            continue
         evidence = Evidence(s.text, s.start, s.end)
         resolved = [tracker.resolve(e.mention) for e in s.events]
         for f in s.figures:
