@@ -24,11 +24,7 @@ from bot.domain.speaker_words import HONORIFICS as HONORIFICS
 from bot.domain.speaker_words import PLACE_BODIES as PLACE_BODIES
 from bot.domain.speaker_words import ROLE_MODIFIERS as ROLE_MODIFIERS
 from bot.domain.speaker_words import ROLE_WORDS as ROLE_WORDS
-
-
-def words(block: str) -> frozenset[str]:
-    """A word set written as a whitespace-separated block (keeps long inline lists readable)."""
-    return frozenset(block.split())
+from bot.domain.speaker_words import words as words
 
 
 def _read() -> dict[str, Any]:

@@ -26,6 +26,7 @@ from wordfreq import zipf_frequency
 
 from bot.domain import gazetteer as _shared
 from bot.domain.gazetteer import CITY, COUNTRY, REGION, Place, distance_km, fold
+from bot.domain.speaker_words import words as word_set
 
 __all__ = [
     "CITY",
@@ -48,11 +49,7 @@ COMMON_CITY_ZIPF = 4.6
 named after words ("Nice", "Mobile", "Republic", "Asia")."""
 
 
-def _wordset(words: str) -> frozenset[str]:
-    return frozenset(words.split())
-
-
-_NOT_PLACES = _wordset(
+_NOT_PLACES = word_set(
     """
     north south east west northern southern eastern western central
     republic kingdom federation union commonwealth state states
@@ -67,11 +64,11 @@ WORD_CACHE_SIZE = 20_000
 TITLE_WEIGHT = 2.0
 """A place in the headline counts twice: the headline says where the story is."""
 
-_PLACE_TYPE_WORDS = _wordset(
+_PLACE_TYPE_WORDS = word_set(
     "state province region district county department city town municipality"
 )
 """Words that follow a place name without changing it ("Sofala Province")."""
-_NAME_BREAKERS = _wordset(
+_NAME_BREAKERS = word_set(
     """
     president prime premier chancellor minister governor mayor secretary general chief
     director commissioner sheriff spokesman spokeswoman spokesperson ambassador king
