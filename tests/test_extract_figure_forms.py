@@ -29,7 +29,7 @@ Q = Qualifier
         ("Three dozen people died when the bridge gave way.", K, 36, Q.EXACT),
         ("Officials said a further 17 people had died overnight.", K, 17, Q.EXACT),
         # vague quantities by the value conventions
-        ("The number of dead reached into the hundreds by Sunday.", K, 200, Q.APPROXIMATE),
+        ("By dawn the flood had killed into the hundreds, rescuers said.", K, 200, Q.APPROXIMATE),
         ("Dozens of people were killed in the attack on the market.", K, 24, Q.APPROXIMATE),
         (
             "Tens of thousands of people were displaced by the eruption.",
