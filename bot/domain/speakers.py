@@ -55,10 +55,10 @@ _ACRONYMS: dict[str, tuple[str, ...]] = {
     "sohr": ("syrian", "observatory"),
     "who": ("world", "health", "organization"),
 }
-_NAME_PARTICLES = ("al-", "el-", "ad-", "as-", "at-", "ash-", "an-")
+NAME_PARTICLES = ("al-", "el-", "ad-", "as-", "at-", "ash-", "an-")
 _PARTICLES = frozenset({"al", "bin", "van", "von", "de", "da", "der", "la", "le", "el", "du"})
 _SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv"})
-_TITLE_WORDS = ROLE_WORDS | HONORIFICS | frozenset({"secretary-general"})
+TITLE_WORDS = ROLE_WORDS | HONORIFICS | frozenset({"secretary-general"})
 _PAREN_RE = re.compile(r"\s*\([^)]*\)")
 # Modifiers of rank, not of portfolio: "acting secretary" is still the secretary.
 _RANKS = frozenset({"deputy", "senior", "junior", "acting", "former", "top", "assistant"})
@@ -135,11 +135,11 @@ def _person_name_words(name: str) -> tuple[str, ...]:
         raw = [w for w in raw if w.lower() != "general"] if "secretary-general" in words else raw
     last = -1
     for i, w in enumerate(words):
-        if w in _TITLE_WORDS or w.rstrip(".") in _TITLE_WORDS:
+        if w in TITLE_WORDS or w.rstrip(".") in TITLE_WORDS:
             last = i
     rest_raw = raw[last + 1 :] if len(raw) == len(words) else []
     if not rest_raw or any(
-        not w[:1].isupper() and not w.lower().startswith(_NAME_PARTICLES) and w not in _PARTICLES
+        not w[:1].isupper() and not w.lower().startswith(NAME_PARTICLES) and w not in _PARTICLES
         for w in rest_raw
     ):
         return ()
@@ -161,7 +161,7 @@ def speaker_key(name: str) -> str:
     )
     if person:
         surname = rest[-1]
-        for p in _NAME_PARTICLES:
+        for p in NAME_PARTICLES:
             if surname.startswith(p) and len(surname) > len(p) + 1:
                 surname = surname[len(p) :]
         return surname
@@ -264,7 +264,7 @@ def role_signature(text: str | None) -> RoleSignature | None:
     caps = {
         w.lower().removesuffix("'s")
         for w in _WORD_RE.findall(raw)
-        if w[:1].isupper() and w.lower().rstrip(".") not in _TITLE_WORDS
+        if w[:1].isupper() and w.lower().rstrip(".") not in TITLE_WORDS
     }
     places = frozenset(x[:4] for x in _expand(c for c in caps if c not in ("the",)) if x)
     places = frozenset(p for p in places if p not in {"secr", "gene"})

@@ -13,6 +13,8 @@ from functools import lru_cache
 
 from bot.domain.places import country_in, country_of_word
 from bot.domain.speakers import (
+    NAME_PARTICLES,
+    TITLE_WORDS,
     body_identity,
     fold,
     is_body,
@@ -25,7 +27,6 @@ from bot.domain.speakers import (
 )
 from bot.extract.lexicon import (
     BODY_WORDS,
-    HONORIFICS,
     NON_OFFICIAL_ROLE_WORDS,
     OFFICE_VERBS,
     PRIVATE_PERSON_WORDS,
@@ -45,8 +46,6 @@ __all__ = [
     "speaker_key",
 ]
 
-_NAME_PARTICLES = ("al-", "el-", "ad-", "as-", "at-", "ash-", "an-")
-_TITLE_WORDS = ROLE_WORDS | HONORIFICS | frozenset({"secretary-general"})
 _fold = fold
 
 
@@ -57,7 +56,7 @@ _TRAILING_CAPS = re.compile(r"(?:[A-Z][\w'’\-]*[ \t]+){1,4}(?:al-|el-)?$")
 
 def _word_key(word: str) -> str:
     w = _fold(word).lower().removesuffix("'s").rstrip("'")
-    for p in _NAME_PARTICLES:
+    for p in NAME_PARTICLES:
         if w.startswith(p) and len(w) > len(p) + 1:
             return w[len(p) :]
     return w
@@ -332,7 +331,7 @@ class ArticleSpeakers:
             for x in words:
                 lx = x.lower().rstrip(".")
                 if (
-                    lx in _TITLE_WORDS
+                    lx in TITLE_WORDS
                     or lx in _STOP_CAPS
                     or lx.endswith(("'s", "’s"))
                     or (lx in BODY_WORDS)

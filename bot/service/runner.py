@@ -397,10 +397,10 @@ class Runner:
         finally:
             # Let the ticks that are running end (they only claim work and start it);
             # shutting APScheduler down under them would cancel them mid-query.
-            scheduler.pause()
-            await self._let_ticks_end(self._config.shutdown_grace.total_seconds())
-            scheduler.shutdown(wait=False)
             grace = self._config.shutdown_grace.total_seconds()
+            scheduler.pause()
+            await self._let_ticks_end(grace)
+            scheduler.shutdown(wait=False)
             await asyncio.gather(
                 self.feeds.close(grace),
                 self.rechecks.close(grace),

@@ -306,6 +306,8 @@ def score_story(
 ) -> StoryMatch | None:
     """The article's score against one story, or None when the story is out of time range."""
     gap = time_gap(features.at, story)
+    if gap > max(config.story_life, config.max_gap):
+        return None  # out of range whatever the events share: skip comparing them
     event = compare(features.signature, story.profile.signature)
     lasting = _same_disaster(event, story)
     life = max(config.story_life, config.max_gap) if lasting else config.max_gap

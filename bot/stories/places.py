@@ -219,7 +219,7 @@ def place_mentions(title: str, text: str) -> PlaceMentions:
         countries[place.country] += weight
         if place.rank != COUNTRY:
             places[place.key] += weight
-    return PlaceMentions(_shares(countries), _shares(places))
+    return PlaceMentions(shares(countries), shares(places))
 
 
 def _is_title_case(line: str) -> bool:
@@ -227,7 +227,10 @@ def _is_title_case(line: str) -> bool:
     return bool(words) and sum(w[0].isupper() for w in words) / len(words) >= 0.6
 
 
-def _shares(counts: Mapping[str, float]) -> dict[str, float]:
+def shares(counts: Mapping[str, float], limit: int | None = None) -> dict[str, float]:
+    """Each key's share of the total, largest first (ties by key), the first ``limit``."""
     total = sum(counts.values())
-    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    return {k: round(v / total, 4) for k, v in ranked} if total else {}
+    if total <= 0:
+        return {}
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+    return {k: round(v / total, 4) for k, v in ranked}

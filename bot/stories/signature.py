@@ -24,10 +24,8 @@ from wordfreq import zipf_frequency
 
 from bot.domain.gazetteer import COUNTRY, distance_km, fold
 from bot.domain.stories import EventSignature
-from bot.stories.places import place_mentions, readings
+from bot.stories.places import TITLE_WEIGHT, place_mentions, readings, shares
 
-TITLE_WEIGHT = 2.0
-"""Mentions in the headline count twice: a headline says what the report is about."""
 MAX_COUNTRIES = 12
 MAX_PLACES = 24
 MAX_NAMES = 12
@@ -214,14 +212,6 @@ def _airline(name: str) -> str:
     return f"airline:{folded}"
 
 
-def _shares(counts: Mapping[str, float], limit: int) -> dict[str, float]:
-    total = sum(counts.values())
-    if total <= 0:
-        return {}
-    top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
-    return {k: round(v / total, 4) for k, v in top}
-
-
 def _lead(text: str) -> str:
     """The first sentence of prose (datelines, headings and list lines skipped)."""
     for sentence in _SENTENCE.findall(text):
@@ -251,10 +241,10 @@ def article_signature(title: str, text: str) -> EventSignature:
             kinds[family] = kinds.get(family, 0.0) + count
     places = place_mentions(title, text)
     return EventSignature(
-        kinds=_shares(kinds, len(KINDS)),
+        kinds=shares(kinds, len(KINDS)),
         countries=dict(list(places.countries.items())[:MAX_COUNTRIES]),
         places=dict(list(places.places.items())[:MAX_PLACES]),
-        names=_shares(_event_names(title, text), MAX_NAMES),
+        names=shares(_event_names(title, text), MAX_NAMES),
     )
 
 
@@ -266,7 +256,7 @@ def _blend(old: dict[str, float], new: dict[str, float], n: int, limit: int) -> 
     merged = {k: v * n for k, v in old.items()}
     for k, v in new.items():
         merged[k] = merged.get(k, 0.0) + v
-    return _shares(merged, limit)
+    return shares(merged, limit)
 
 
 def merge_signature(story: EventSignature, article: EventSignature, n: int) -> EventSignature:
